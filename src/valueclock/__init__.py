@@ -1,0 +1,30 @@
+"""valueclock: Time to Customer Value (Klever's Law) from the event logs you already have.
+
+    >>> import valueclock
+    >>> m = valueclock.measure("events.csv", accounts="accounts.csv")   # doctest: +SKIP
+    >>> m.summary()["ttcv_text"]                                          # doctest: +SKIP
+    '11 days, 5 hours'
+    >>> m.accounts.to_pandas(); m.cases.to_pyarrow(); m.holds           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from valueclock.api import measure
+from valueclock.engine import Measurement, Stat, days_text
+from valueclock.errors import InputError, UsageError, ValueclockError
+from valueclock.events import read_accounts, read_events
+
+__all__ = [
+    "InputError",
+    "Measurement",
+    "Stat",
+    "UsageError",
+    "ValueclockError",
+    "__version__",
+    "days_text",
+    "measure",
+    "read_accounts",
+    "read_events",
+]

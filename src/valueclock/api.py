@@ -1,0 +1,68 @@
+"""The Python API for notebooks and scripts: read a log, measure it, get tables back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from valueclock.engine import Measurement
+from valueclock.events import parse_instant, read_accounts, read_events
+
+EventsLike = ir.Table | pa.Table | pd.DataFrame | str | Path | Iterable[str | Path]
+
+
+def _as_table(data: Any, con: Any, reader: Any, name: str) -> ir.Table:
+    if isinstance(data, ir.Table):
+        return data
+    if isinstance(data, (str, Path)) or (isinstance(data, Iterable)
+                                         and not isinstance(data, (pa.Table, pd.DataFrame))):
+        data = reader(data)
+    if isinstance(data, pd.DataFrame):
+        data = pa.Table.from_pandas(data, preserve_index=False)
+    if con is None:
+        return ibis.memtable(data)
+    return con.create_table(name, data, temp=True, overwrite=True)
+
+
+def _utc(moment: datetime | str | None, timezone: str) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        return parse_instant(moment, timezone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame | str | Path
+            | None = None, as_of: datetime | str | None = None,
+            lookback_days: float | None = None, timezone: str = "UTC",
+            con: Any = None, cache: bool = False) -> Measurement:
+    """Measure Time to Customer Value.
+
+    ``events`` is a path or list of paths (CSV, Parquet, JSON lines), an Arrow table or
+    pandas DataFrame as :func:`read_events` returns it, or an Ibis table of canonical
+    events with naive UTC timestamps. ``as_of`` is a datetime (naive: in ``timezone``)
+    or ISO 8601 text; it defaults to the latest usable timestamp. ``con`` is an Ibis
+    connection to compute on (in-memory DuckDB by default).
+
+    >>> m = measure("events.csv", as_of="2026-03-01")      # doctest: +SKIP
+    >>> m.summary()["ttcv_text"], m.accounts.to_pandas()    # doctest: +SKIP
+    """
+    read = lambda paths: read_events(paths, timezone=timezone)  # noqa: E731
+    table = _as_table(events, con, read, "valueclock_events")
+    attrs = None if accounts is None else _as_table(accounts, con, read_accounts,
+                                                    "valueclock_accounts")
+    return Measurement(table, accounts=attrs, as_of=_utc(as_of, timezone),
+                       lookback_days=lookback_days, cache=cache)
+
+
+__all__ = ["measure", "read_events", "read_accounts"]

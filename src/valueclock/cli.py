@@ -1,0 +1,250 @@
+"""The ``valueclock`` command line."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from valueclock import __version__
+from valueclock.api import measure
+from valueclock.engine import Measurement
+from valueclock.errors import UsageError, ValueclockError
+from valueclock.output import FORMATS, dumps, write_table
+from valueclock.render import render_problems, render_report
+
+app = typer.Typer(
+    name="valueclock",
+    help=(
+        "Measure Time to Customer Value (Klever's Law) from the event logs you already "
+        "have.\n\n"
+        "Time to Customer Value = Time to Value before sale (days, negative) + Time to "
+        "Value after sale (days) + Time to Smile (hours from an interruption until the "
+        "customer is happy again). Zero or negative is excellent.\n\n"
+        "EVENTS are canonical event logs (CSV with a header, Parquet, or JSON lines) with "
+        "columns account_id, timestamp, kind, and optionally case_id, team, label, "
+        "event_id. Try `valueclock demo` first."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+err = Console(stderr=True)
+
+Events = Annotated[list[Path], typer.Argument(
+    help="Event log files: CSV (header row), Parquet, or JSON lines. Several files are "
+         "read as one log.", show_default=False)]
+AccountsOpt = Annotated[Path | None, typer.Option(
+    "--accounts", help="Accounts table (account_id plus attributes such as segment, "
+                       "region) to add to each account.")]
+TimezoneOpt = Annotated[str, typer.Option(
+    "--timezone", help="Time zone of timestamps written without an offset (IANA name).")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Moment the report is made for (ISO 8601; without an offset it is in "
+                    "--timezone). Events after it are left out. Default: the latest "
+                    "timestamp in the data.")]
+LookbackOpt = Annotated[float | None, typer.Option(
+    "--lookback-days", min=0, help="Only value events at most this many days before the "
+                                   "sale count as value before the sale.")]
+FormatOpt = Annotated[str, typer.Option(
+    "--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", "-o", help="Write to this file instead of standard output.")]
+
+
+@contextmanager
+def _working(message: str):
+    """A spinner on standard error while long work runs (only in a terminal)."""
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
+
+
+def _measure(events: list[Path], accounts: Path | None, timezone: str, as_of: str | None,
+             lookback_days: float | None) -> Measurement:
+    with _working(f"Reading {len(events)} file(s)..."):
+        return measure(events, accounts=accounts, as_of=as_of, lookback_days=lookback_days,
+                       timezone=timezone, cache=True)
+
+
+def _table_command(which: str, events, accounts, timezone, as_of, lookback_days, fmt, out):
+    m = _measure(events, accounts, timezone, as_of, lookback_days)
+    with _working(f"Measuring {which}..."):
+        table = getattr(m, which).to_pyarrow()
+    write_table(table, fmt, out, title=f"{which} (as of {m.as_of:%Y-%m-%d %H:%M} UTC)")
+
+
+@app.command()
+def accounts(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+             as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
+             format: FormatOpt = "csv", out: OutOpt = None) -> None:
+    """One row per sold account: its Time to Value before and after the sale, its cases,
+    its Time to Smile and its own Time to Customer Value.
+
+    Columns: account_id, sale_at, first_value_before_at, ttv_before_days,
+    first_value_after_at, ttv_after_days, value_reached, waiting_days, cases, open_cases,
+    smile_hours, ttcv_days, then the attributes of --accounts.
+    """
+    _table_command("accounts", events, accounts, timezone, as_of, lookback_days, format, out)
+
+
+@app.command()
+def cases(events: Events, timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
+          format: FormatOpt = "csv", out: OutOpt = None) -> None:
+    """One row per measured case (an interruption of the customer's use) and its clock.
+
+    Columns: case_id, account_id, started_at, smiled_at, resolved, smile_hours,
+    elapsed_hours, open_hours, reopens, handoffs, then the attributes of the case's
+    interruption event (extra columns of the log, such as priority).
+    """
+    _table_command("cases", events, None, timezone, as_of, None, format, out)
+
+
+@app.command()
+def holds(events: Events, timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
+          format: FormatOpt = "csv", out: OutOpt = None) -> None:
+    """Who held each case's clock: one row per case and team, with the hours it held.
+
+    Columns: case_id, account_id, team, hours. A case's hours add up to its smile_hours
+    (open cases: to its open_hours).
+    """
+    _table_command("holds", events, None, timezone, as_of, None, format, out)
+
+
+@app.command()
+def report(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+           as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
+           stat: Annotated[str, typer.Option(
+               "--stat", help="Statistic of each part: median, mean, or a percentile "
+                              "such as p90.")] = "median",
+           format: Annotated[str, typer.Option("--format", "-f",
+                                               help="text or json.")] = "text",
+           out: OutOpt = None) -> None:
+    """The summary: the three parts of the law, the total, who holds the clock, and the
+    data problems found.
+
+    The total adds the statistic of each part, as the law does: Time to Value before sale
+    over sold accounts, after sale over accounts that reached value, Time to Smile over
+    resolved cases.
+    """
+    if format not in ("text", "json"):
+        raise UsageError(f"unknown format {format!r} for report (use text or json)")
+    m = _measure(events, accounts, timezone, as_of, lookback_days)
+    with _working("Measuring..."):
+        summary = m.summary(stat)
+    if format == "json":
+        text = dumps(summary) + "\n"
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return
+    console = Console(file=out.open("w", encoding="utf-8"), width=100) if out else Console()
+    render_report(summary, console)
+
+
+@app.command()
+def check(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+          as_of: AsOfOpt = None,
+          format: Annotated[str, typer.Option("--format", "-f",
+                                              help="text or json.")] = "text",
+          strict: Annotated[bool, typer.Option(
+              "--strict", help="Exit with status 1 when any problem is found.")] = False,
+          examples: Annotated[int, typer.Option(
+              "--examples", min=0, help="Examples to show per problem.")] = 5) -> None:
+    """List every data problem in the event log, with counts and examples.
+
+    Nothing is dropped silently: rows that cannot be measured (unknown kind, missing ids,
+    unreadable time, after as_of, case events before the case started...) are counted
+    here and in the report.
+    """
+    m = _measure(events, accounts, timezone, as_of, None)
+    problems = m.problem_summary(examples)
+    if format == "json":
+        sys.stdout.write(dumps({"as_of": m.summary("median")["as_of"],
+                                "data_problems": problems}) + "\n")
+    else:
+        render_problems(problems, Console())
+    if strict and problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the "
+                                                "same company.")] = 7,
+         out: Annotated[Path, typer.Option(
+             "--out", "-o", help="Folder to write events.csv and accounts.csv to.")]
+         = Path("valueclock-demo"),
+         n_accounts: Annotated[int, typer.Option(
+             "--accounts", min=10, help="How many accounts the company has.")] = 3000,
+         format: Annotated[str, typer.Option("--format", "-f",
+                                             help="Report as text or json.")] = "text") -> None:
+    """Generate a believable company's event log and accounts table, and report on it.
+
+    The company sells software to SMB, Mid-Market and Enterprise accounts: free content
+    and demos before the sale, onboarding by Professional Services, Training and Customer
+    Success after it, and support cases handed between Support, Engineering and Billing,
+    some reopened, some still open.
+    """
+    from valueclock import demo as demo_module
+
+    with _working("Generating the demo company..."):
+        company = demo_module.generate(seed=seed, accounts=n_accounts)
+        paths = demo_module.write(company, out)
+    err.print(f"Wrote {paths['events']} ({company.events.num_rows:,} events) and "
+              f"{paths['accounts']} ({company.accounts.num_rows:,} accounts).")
+    report(events=[paths["events"]], accounts=paths["accounts"], timezone="UTC", as_of=None,
+           lookback_days=None, stat="median", format=format, out=None)
+    if format == "text":
+        err.print(f"Next: valueclock accounts {paths['events']} --accounts "
+                  f"{paths['accounts']} --format table")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"valueclock {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")]
+        = False) -> None:
+    pass
+
+
+def _mount_sources() -> None:
+    try:
+        from valueclock.sources.cli import app as sources_app
+    except ImportError:  # pragma: no cover - sources are part of the package
+        return
+    app.add_typer(sources_app, name="import",
+                  help="Turn help-desk, tracker and process-mining exports into the "
+                       "canonical event log.")
+
+
+_mount_sources()
+
+
+def main() -> None:
+    """Entry point: run the app, print expected errors as one line with exit status 2."""
+    try:
+        app()
+    except ValueclockError as exc:
+        err.print(f"valueclock: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("valueclock: interrupted", highlight=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
