@@ -425,11 +425,11 @@ class _Events:
             priority: np.ndarray | None = None, channel: np.ndarray | None = None) -> None:
         n = len(account)
         none = np.full(n, -1, dtype=np.int8)
-        self.parts["account"].append(account.astype(np.int64))
+        self.parts["account"].append(account.astype(np.int32))
         self.parts["t"].append(t.astype(np.int64))
         self.parts["kind"].append(np.broadcast_to(np.asarray(kind, dtype=np.int8), (n,)))
-        self.parts["case"].append(np.full(n, -1, dtype=np.int64) if case is None
-                                  else case.astype(np.int64))
+        self.parts["case"].append(np.full(n, -1, dtype=np.int32) if case is None
+                                  else case.astype(np.int32))
         self.parts["team"].append(team.astype(np.int8))
         self.parts["label"].append(label.astype(np.int32))
         self.parts["priority"].append(none if priority is None else priority.astype(np.int8))
@@ -673,35 +673,39 @@ def generate(seed: int = 7, accounts: int = 3000, start: datetime | None = None,
     # ---- assemble --------------------------------------------------------------------------
     ev = out.arrays()
     del out
-    inside = (ev["t"] >= lo) & (ev["t"] < hi)
-    ev = {key: col[inside] for key, col in ev.items()}
+    inside = np.flatnonzero((ev["t"] >= lo) & (ev["t"] < hi))
     # Same timestamp: sale, value, interruption, handoff, smile, reopen (kind codes follow that
     # order), then in generation order.
-    order = np.argsort(ev["t"] * 8 + ev["kind"], kind="stable")
-    ev = {key: col[order] for key, col in ev.items()}
+    order = inside[np.argsort(ev["t"][inside] * 8 + ev["kind"][inside], kind="stable")]
+    del inside
+    for key in list(ev):                                 # one column at a time: less memory
+        ev[key] = ev[key][order]
+    del order
 
     # Case ids in the order the cases start.
-    case_id = np.full(len(ev["case"]), -1, dtype=np.int64)
+    case_id = np.full(len(ev["case"]), -1, dtype=np.int32)
     if c:
-        renumber = np.full(c, -1, dtype=np.int64)
+        renumber = np.full(c, -1, dtype=np.int32)
         starts = ev["case"][ev["kind"] == _INTERRUPTION]
         renumber[starts] = np.arange(1, len(starts) + 1)
         is_case = ev["case"] >= 0
         case_id[is_case] = renumber[ev["case"][is_case]]
 
+    ev["case"] = case_id
+    del case_id
     n_ev = len(ev["t"])
     acc_width = _width(n, 5)
     base_us = int(base.timestamp()) * 1_000_000
     events = pa.table({
         "event_id": _ids("e", np.arange(1, n_ev + 1, dtype=np.int64), _width(n_ev, 7)),
-        "account_id": _ids("A", ev["account"] + 1, acc_width),
-        "timestamp": pa.array(base_us + ev["t"] * 1_000_000, type=pa.timestamp("us", tz="UTC")),
-        "kind": _codes_to_strings(ev["kind"], _KINDS),
-        "case_id": _ids("C", case_id, _width(int((case_id >= 0).sum()), 6)),
-        "team": _codes_to_strings(ev["team"], _TEAMS),
-        "label": _codes_to_strings(ev["label"], _LABELS),
-        "priority": _codes_to_strings(ev["priority"], _PRIORITIES),
-        "channel": _codes_to_strings(ev["channel"], _CHANNELS),
+        "account_id": _ids("A", ev.pop("account") + 1, acc_width),
+        "timestamp": pa.array(base_us + ev.pop("t") * 1_000_000, type=pa.timestamp("us", tz="UTC")),
+        "kind": _codes_to_strings(ev.pop("kind"), _KINDS),
+        "case_id": _ids("C", ev.pop("case"), _width(c, 6)),
+        "team": _codes_to_strings(ev.pop("team"), _TEAMS),
+        "label": _codes_to_strings(ev.pop("label"), _LABELS),
+        "priority": _codes_to_strings(ev.pop("priority"), _PRIORITIES),
+        "channel": _codes_to_strings(ev.pop("channel"), _CHANNELS),
     })
     accounts_table = pa.table({
         "account_id": _ids("A", account + 1, acc_width),

@@ -75,8 +75,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") + (":%02d" % value.second if value.second
-                                                   else "")
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
     return str(value)
 
 

@@ -29,8 +29,9 @@ def render_report(s: dict[str, Any], console: Console) -> None:
     total = s["ttcv_text"] or "not known yet (no account has reached value)"
     head = Text.assemble(("Time to Customer Value: ", "bold"), (total, "bold cyan"))
     as_of = s["as_of"].replace("T", " ").replace("Z", " UTC")
+    lookback = s.get("lookback_days")
     sub = Text(f"{_stat_words(s['stat'])} of each part, as of {as_of}"
-               f"{'' if s.get('lookback_days') is None else ', lookback ' + str(s['lookback_days']) + ' days'}",
+               + ("" if lookback is None else f", value before sale within {lookback:g} days"),
                style="dim")
 
     parts = Table.grid(padding=(0, 2))
