@@ -43,8 +43,9 @@ accounts first appear in the window), ``start`` (the first moment of the window,
 the requested number of rows, for benchmarks. The behaviour of the segments is in
 :data:`SEGMENTS`; case shapes are in ``_CASE_TEMPLATES``.
 
-Everything is built with numpy arrays (no loop over events or accounts), so a million events
-take about a second and fifty million fit in memory on an ordinary machine.
+Everything is built with numpy arrays (no loop over events or accounts): a million events take
+about a second (peak memory about 0.4 GB), ten million about 10 s and 2 GB, fifty million about
+a minute and a half and 9 GB.
 
 Example::
 
@@ -455,12 +456,18 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     n = len(numbers)
     head = prefix.encode("ascii")
     size = len(head) + width
-    chars = np.empty((n, size), dtype=np.uint8)
-    chars[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-    rest = np.maximum(numbers, 0).astype(np.int64)
+    # Digits are filled in a (size, n) matrix (contiguous rows are fast to write), then
+    # transposed into one id a row.
+    columns = np.empty((size, n), dtype=np.uint8)
+    columns[: len(head)] = np.frombuffer(head, dtype=np.uint8)[:, None]
+    rest = np.maximum(numbers, 0)
+    rest = rest.astype(np.uint32 if (n == 0 or int(rest.max()) < 2**32) else np.uint64)
     for position in range(size - 1, len(head) - 1, -1):
-        rest, digit = np.divmod(rest, 10)
-        chars[:, position] = digit + ord("0")
+        quotient = rest // 10
+        columns[position] = rest - quotient * 10 + ord("0")
+        rest = quotient
+    chars = np.ascontiguousarray(columns.T)
+    del columns
     offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32 if n * size < 2**31 else np.int64)
     missing = numbers < 0
     validity = None
@@ -492,7 +499,8 @@ def generate(seed: int = 7, accounts: int = 3000, start: datetime | None = None,
     ``seed`` makes it deterministic; ``accounts`` is the number of accounts that first appear in
     the window, ``start`` its first moment (naive datetimes are taken as UTC; default
     :data:`DEFAULT_START`) and ``days`` its length. No event is at or after ``start + days``,
-    nor before ``start``. The log has roughly 20 events an account for a year.
+    nor before ``start``. A year's log has about 12 events an account (3000 accounts: 35,000
+events, 1,800 of them sold, 5,500 cases).
     """
     if isinstance(accounts, bool) or not isinstance(accounts, int) or accounts < 1:
         raise DemoParameterError(f"accounts must be a positive integer, not {accounts!r}")
@@ -699,7 +707,8 @@ def generate(seed: int = 7, accounts: int = 3000, start: datetime | None = None,
     events = pa.table({
         "event_id": _ids("e", np.arange(1, n_ev + 1, dtype=np.int64), _width(n_ev, 7)),
         "account_id": _ids("A", ev.pop("account") + 1, acc_width),
-        "timestamp": pa.array(base_us + ev.pop("t") * 1_000_000, type=pa.timestamp("us", tz="UTC")),
+        "timestamp": pa.array(base_us + ev.pop("t") * 1_000_000,
+                              type=pa.timestamp("us", tz="UTC")),
         "kind": _codes_to_strings(ev.pop("kind"), _KINDS),
         "case_id": _ids("C", ev.pop("case"), _width(c, 6)),
         "team": _codes_to_strings(ev.pop("team"), _TEAMS),
