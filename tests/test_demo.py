@@ -55,7 +55,7 @@ def test_columns_types_and_order(company: demo.Demo) -> None:
             assert company.events.schema.field(name).type == pa.string(), name
     assert company.accounts.column_names[0] == "account_id"
     assert {"segment", "region", "plan", "owner"} <= set(company.accounts.column_names)
-    assert company.accounts.num_rows == 3000
+    assert 2900 < company.accounts.num_rows <= 3000
 
 
 def test_event_ids_unique_and_shaped(events: pd.DataFrame) -> None:
@@ -116,7 +116,7 @@ def test_cases_belong_to_sold_accounts_after_their_sale(events: pd.DataFrame,
 def test_prospects_and_accounts_table(company: demo.Demo, events: pd.DataFrame) -> None:
     known = set(company.accounts.column("account_id").to_pylist())
     seen = set(events["account_id"])
-    assert seen <= known
+    assert seen == known                    # every account in the table has events
     prospects = seen - set(sale_at(events).index)
     assert len(prospects) > 100
     assert set(events.loc[events["account_id"].isin(prospects), "kind"]) == {"value"}
