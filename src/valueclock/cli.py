@@ -38,6 +38,7 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 Events = Annotated[list[Path], typer.Argument(
+    metavar="EVENTS...",
     help="Event log files: CSV (header row), Parquet, or JSON lines. Several files are "
          "read as one log.", show_default=False)]
 AccountsOpt = Annotated[Path | None, typer.Option(
@@ -237,7 +238,7 @@ _mount_sources()
 def main() -> None:
     """Entry point: run the app, print expected errors as one line with exit status 2."""
     try:
-        app()
+        app(prog_name="valueclock")
     except ValueclockError as exc:
         err.print(f"valueclock: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
