@@ -169,6 +169,10 @@ def parse_timestamps(values: pa.ChunkedArray | pa.Array, timezone: str = "UTC",
     if pa.types.is_date(values.type):
         series = _localize(pd.to_datetime(pd.Series(values.to_pandas())), tz)
         return _to_utc_array(series)
+    if not time_format:
+        fast = _parse_uniform(_text(pa.chunked_array([values])).combine_chunks(), tz)
+        if fast is not None:
+            return fast
     text = pd.Series(_text(pa.chunked_array([values])).to_pandas(), dtype=object)
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     present = text.notna()
@@ -187,6 +191,30 @@ def parse_timestamps(values: pa.ChunkedArray | pa.Array, timezone: str = "UTC",
         parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         result[naive] = _localize(parsed, tz)
     return _to_utc_array(result)
+
+
+def _parse_uniform(text: pa.Array, tz: ZoneInfo) -> pa.Array | None:
+    """Arrow's fast ISO 8601 parser, when every value has an offset or none has.
+
+    Returns None when the column mixes both or holds something Arrow cannot parse; the
+    caller then takes the slower path that parses value by value and keeps what it can.
+    """
+    if len(text) == 0:
+        return None
+    with_offset = pc.match_substring_regex(text, _OFFSET.pattern)
+    present = len(text) - text.null_count
+    offsets = pc.sum(with_offset).as_py() or 0
+    try:
+        if offsets == present:
+            return pc.cast(pc.cast(text, pa.timestamp("us", tz="UTC")), TIMESTAMP_TYPE)
+        if offsets == 0:
+            naive = pc.cast(text, TIMESTAMP_TYPE)
+            if tz.key == "UTC":
+                return naive
+            return _to_utc_array(_localize(pd.Series(naive.to_pandas()), tz))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return None
 
 
 def _localize(series: pd.Series, tz: ZoneInfo) -> pd.Series:

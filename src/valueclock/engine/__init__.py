@@ -61,7 +61,7 @@ class Measurement:
 
     @cached_property
     def _case_events(self) -> ir.Table:
-        return _cases.case_events(self.events)
+        return self._keep(_cases.case_events(self.events))
 
     @cached_property
     def timeline(self) -> ir.Table:
@@ -94,7 +94,7 @@ class Measurement:
                  _cases.other_account_problems(self.timeline, self.cases)]
         if self._attributes_table is not None:
             parts.append(_journeys.attribute_problems(self._attributes_table, self.events))
-        return ibis.union(*parts)
+        return self._keep(ibis.union(*parts))
 
     def problem_summary(self, examples: int = 3) -> list[dict[str, Any]]:
         """Each problem class found, with its count and a few examples, as dicts."""
