@@ -58,8 +58,7 @@ def render_report(s: dict[str, Any], console: Console) -> None:
 
     items: list[Any] = [head, sub, Text(""), parts, Text(""), counts]
     if s["teams"]:
-        teams = Table(title="Who holds the clock (hours held in all cases)",
-                      title_justify="left", title_style="bold", box=None, padding=(0, 2))
+        teams = Table(box=None, padding=(0, 2))
         teams.add_column("team")
         teams.add_column("hours", justify="right")
         teams.add_column("share", justify="right")
@@ -68,12 +67,13 @@ def render_report(s: dict[str, Any], console: Console) -> None:
         for t in s["teams"]:
             teams.add_row(t["team"], f"{t['hours']:,.1f}", f"{100 * t['hours'] / all_hours:.0f}%",
                           f"{t['cases']:,}")
-        items += [Text(""), teams]
+        items += [Text(""), Text("Who holds the clock (hours held, in all cases)",
+                                 style="bold"), teams]
     items.append(Text(""))
     if s["data_problems"]:
-        problems = Table(title="Data problems (nothing is dropped silently; see "
-                               "`valueclock check`)", title_justify="left",
-                         title_style="bold yellow", box=None, padding=(0, 2))
+        items.append(Text("Data problems (counted, never dropped silently; details: "
+                          "valueclock check)", style="bold yellow"))
+        problems = Table(box=None, padding=(0, 2))
         problems.add_column("problem")
         problems.add_column("rows", justify="right")
         problems.add_column("example")
