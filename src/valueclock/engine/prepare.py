@@ -19,6 +19,8 @@ US_PER_DAY = 86_400_000_000
 
 #: Problem classes, in the order the report lists them, with what each means.
 PROBLEMS: dict[str, str] = {
+    "quarantined": "rows set aside when they were ingested into the workspace because they "
+                   "cannot be used (see `valueclock check`; not measured)",
     "missing_account_id": "rows without an account_id (not measured)",
     "unparseable_timestamp": "rows whose timestamp cannot be read (not measured)",
     "unknown_kind": "rows whose kind is not one of " + ", ".join(KINDS) + " (not measured)",
@@ -40,13 +42,23 @@ PROBLEMS: dict[str, str] = {
 }
 
 
-def epoch_us(ts: ir.TimestampValue) -> ir.IntegerValue:
-    """Microseconds since 1970 of a timestamp, the same on every backend.
+_EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
-    Built from whole seconds plus the sub-second part, because subtracting timestamps
-    gives intervals whose unit and precision differ between backends.
+
+def epoch_us(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Microseconds since 1970 of a timestamp, exact and the same on every backend.
+
+    Durations are differences of these integers: subtracting timestamps gives intervals
+    whose unit and precision differ between backends, ``epoch_seconds`` drops the
+    fraction, and Spark cannot extract microseconds; a difference in microseconds is
+    compiled natively by DuckDB, PostgreSQL and Spark alike.
     """
-    return ts.epoch_seconds().cast("int64") * 1_000_000 + ts.microsecond().cast("int64")
+    return ts.delta(_EPOCH, unit="microsecond").cast("int64")
+
+
+def flag(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where ``condition`` holds, else 0 (PostgreSQL cannot cast booleans to integers)."""
+    return ibis.ifelse(condition, 1, 0).cast("int64")
 
 
 def kind_rank(kind: ir.StringValue) -> ir.IntegerValue:
@@ -82,7 +94,9 @@ def _with_defaults(events: ir.Table) -> ir.Table:
         extra["_timestamp_raw"] = events.timestamp.cast("string")
     if extra:
         events = events.mutate(**extra)
-    return events.mutate(kind=events.kind.strip().lower())
+    # Files are trimmed by the reader. No strip() here: Ibis compiles it for Spark with a
+    # character set that removes the letter 'v' (as in 'value').
+    return events.mutate(kind=events.kind.lower())
 
 
 def _problem(rows: ir.Table, problem: str, detail: ir.StringValue) -> ir.Table:
