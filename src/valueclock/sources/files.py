@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -180,8 +181,11 @@ def write_events(events: pa.Table, out: str | Path) -> Path:
         else:
             i = events.column_names.index("timestamp")
             table = events.set_column(i, "timestamp", _iso_text(events.column("timestamp")))
-            pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(
-                quoting_style="needed"))
+            con = duckdb.connect()
+            try:  # DuckDB quotes only the fields that need it, and keeps the row order
+                con.from_arrow(table).write_csv(tmp, header=True)
+            finally:
+                con.close()
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -29,13 +29,16 @@ Nothing is dropped silently. Rows with no case id or no readable time cannot be 
 and are left out; cases with no account get :data:`NO_ACCOUNT`; each of these is a
 *problem* in the result, with a count and examples.
 
-Event ids are the first 20 hex digits of a SHA-256 of the source name, the kind, and the
-content of the row that gave the event (case, time, status, team, account, start),
-plus how many earlier rows had the very same content. Importing the same file again
-gives the same ids, and appending rows to an export keeps the ids of the rows before.
+Event ids are the first 20 hex digits of a SHA-256 of the source name, the case id, the
+kind and the time (in microseconds). Because rows at one time are taken together, a case
+has at most one event of a kind at a time, so the ids are unique; they do not depend on
+the rest of the file, so importing the same export again, or a longer export of the same
+help desk, gives the same ids to the same events.
 
-The work is done by DuckDB over Arrow (window functions, no per-row Python), so logs of
-millions of rows convert in seconds.
+The work is vectorised: DuckDB parses the times and sorts the rows once (by case, time,
+file order); the state machine is then a handful of numpy operations over the sorted
+columns (forward fills with ``maximum.accumulate``, comparisons with the group before).
+There is no per-row Python, and a log of millions of rows converts in seconds.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ class ConversionResult:
     attributes), ordered by case (in order of first appearance), time, and kind.
     ``problems``: one dict per kind of problem, ``{"problem", "count", "examples"}``;
     ``count`` is in rows or cases, as the problem text says.
-    ``rows``: rows read; ``cases``: cases that gave events.
+    ``rows``: rows read; ``cases``: cases found (each has its interruption).
     """
 
     events: pa.Table
@@ -148,7 +151,7 @@ def _parse(expr: str, arrow_type: pa.DataType, time_format: str | None,
     if time_format:
         return text, f"CAST(try_strptime({text}, {_literal(time_format)}) AS TIMESTAMPTZ)"
     # Text with an offset (Z, +02:00) is exact; without one it is in the session zone.
-    return text, f"TRY_CAST(replace({text}, 'T', ' ') AS TIMESTAMPTZ)"
+    return text, f"TRY_CAST({text} AS TIMESTAMPTZ)"
 
 
 def _team_expr(team: str, pattern: str | None, unmatched: str | None) -> str:
@@ -157,13 +160,37 @@ def _team_expr(team: str, pattern: str | None, unmatched: str | None) -> str:
     try:
         groups = re.compile(pattern).groups
     except re.error as exc:
-        raise UsageError(f"--team-pattern {pattern!r} is not a regular expression: {exc}") \
-            from None
+        raise UsageError(f"--team-pattern {pattern!r} is not a regular expression: "
+                         f"{exc}") from None
     p = _literal(pattern)
     otherwise = team if unmatched is None else _literal(unmatched)
     return (f"CASE WHEN {team} IS NULL THEN NULL WHEN regexp_matches({team}, {p}) "
             f"THEN nullif(regexp_extract({team}, {p}, {1 if groups else 0}), '') "
             f"ELSE {otherwise} END")
+
+
+def _clean_arrow(column: pa.ChunkedArray | pa.Array, null_tokens: Sequence[str]) -> pa.Array:
+    """Text trimmed, with empty strings and null tokens as nulls, as one array."""
+    if isinstance(column, pa.ChunkedArray):
+        column = (column.combine_chunks() if column.num_chunks
+                  else pa.array([], column.type))
+    column = pc.utf8_trim_whitespace(column)
+    empty = pc.equal(column, "")
+    if null_tokens:
+        tokens = pa.array([t.strip() for t in null_tokens], pa.string())
+        empty = pc.or_(empty, pc.is_in(column, value_set=tokens))
+    return pc.if_else(empty, pa.scalar(None, pa.string()), column)
+
+
+def _codes(column: pa.Array) -> np.ndarray:
+    """Integer codes of a text array (equal text, equal code); -1 for null."""
+    encoded = pc.dictionary_encode(column)
+    return pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _take(column: pa.Array, positions: np.ndarray) -> pa.Array:
+    """``column`` at ``positions``; null where a position is -1."""
+    return pc.take(column, pa.array(positions, pa.int64(), mask=positions < 0))
 
 
 def status_log_to_events(
@@ -199,6 +226,8 @@ def status_log_to_events(
     row that gave it.
 
     The rules are in this module's documentation. The input table is not changed.
+    Raises :class:`InputError` for a missing column and :class:`UsageError` for an
+    unusable option (no smile status, unknown time zone, bad format or pattern).
     """
     smile = [s for s in (str(x).strip() for x in smile) if s]
     if not smile:
@@ -215,17 +244,22 @@ def status_log_to_events(
         raise UsageError(f"attribute {clash[0]!r} has the name of a canonical column")
 
     n = table.num_rows
-    cols: dict[str, pa.ChunkedArray | pa.Array] = {}
-    for role in ("case", "status", "team", "account"):
-        name = roles[role]
-        cols[role] = _text(table.column(name), name) if name else pa.nulls(n, pa.string())
-    cols["time"] = _time_column(table.column(time), time)
-    cols["start"] = (_time_column(table.column(start), start) if start
-                     else pa.nulls(n, pa.string()))
-    for i, name in enumerate(attributes):
-        cols[f"attr_{i}"] = _text(table.column(name), name)
-    cols["_row"] = pa.array(np.arange(n, dtype=np.int64))
-    raw = pa.table(cols)
+    nulls = pa.nulls(n, pa.string())
+
+    def text(name: str | None) -> pa.Array:
+        return _clean_arrow(_text(table.column(name), name), null_tokens) if name else nulls
+
+    case_ids, statuses, accounts = text(case), text(status), text(account)
+    kept = [text(a) for a in attributes]
+    case_key = pc.dictionary_encode(case_ids).indices  # codes in order of first appearance
+    raw = pa.table({
+        "_row": pa.array(np.arange(n, dtype=np.int64)),
+        "case_key": case_key,
+        "in_time": _time_column(table.column(time), time),
+        "in_start": _time_column(table.column(start), start) if start else nulls,
+        "in_team": text(team),
+        "in_status": statuses,
+    })
 
     con = duckdb.connect()
     try:
@@ -235,167 +269,244 @@ def status_log_to_events(
             raise UsageError(f"unknown time zone {timezone!r} (use an IANA name such as "
                              "'UTC' or 'Europe/Amsterdam')") from None
         con.register("raw", raw)
-        query = _query(raw.schema, time_format=time_format, null_tokens=list(null_tokens),
-                       smile=smile, source=source, team_pattern=team_pattern,
-                       team_unmatched=team_unmatched, has_start=start is not None,
-                       n_attributes=len(attributes))
-        try:
-            con.execute(f"CREATE TEMP TABLE src AS {query['src']}")
-            con.execute(f"CREATE TEMP TABLE steps AS {query['steps']}")
-            events = con.sql(query["events"]).to_arrow_table()
-            problems = _problems(con, start is not None, account is not None)
-            n_cases = con.sql("SELECT count(*) FROM steps WHERE seq = 1").fetchall()[0][0]
-        except duckdb.InvalidInputException as exc:
-            if time_format:
-                raise UsageError(f"--time-format {time_format!r} cannot be used: "
-                                 f"{str(exc).splitlines()[0]}") from None
-            raise
+        _check_options(con, time_format, team_pattern)
+        query = _src_query(raw.schema, time_format, null_tokens, smile, team_pattern,
+                           team_unmatched)
+        con.execute(f"CREATE TEMP TABLE src AS {query}")
+        problems = _row_problems(con)
+        good = con.sql("SELECT _row, case_key, ts, start, team, smile FROM src "
+                       "WHERE case_key IS NOT NULL AND ts IS NOT NULL "
+                       "ORDER BY case_key, ts, _row").to_arrow_table()
+        events, case_problems, n_cases = _events(
+            good, case_ids, statuses, accounts, kept, has_start=start is not None,
+            has_account=account is not None)
+        problems += case_problems
+        ids = _event_ids(con, events, source)
     finally:
         con.close()
 
-    out = {name: events.column(name) for name in EVENTS_SCHEMA.names}
-    out["timestamp"] = pc.cast(out["timestamp"], EVENTS_SCHEMA.field("timestamp").type)
-    result = pa.table(out, schema=EVENTS_SCHEMA)
-    for i, name in enumerate(attributes):
-        result = result.append_column(name, events.column(f"attr_{i}"))
-    return ConversionResult(events=result, problems=problems, rows=n, cases=int(n_cases))
+    columns = {"event_id": ids, **{k: events[k] for k in EVENTS_SCHEMA.names[1:]}}
+    result = pa.table(columns, schema=EVENTS_SCHEMA)
+    for name, i in zip(attributes, range(len(kept)), strict=True):
+        result = result.append_column(name, events[f"attr_{i}"])
+    return ConversionResult(events=result, problems=problems, rows=n, cases=n_cases)
 
 
-def _query(schema: pa.Schema, *, time_format: str | None, null_tokens: list[str],
-           smile: list[str], source: str, team_pattern: str | None,
-           team_unmatched: str | None, has_start: bool, n_attributes: int) -> dict[str, str]:
-    time_text, ts = _parse("time", schema.field("time").type, time_format, null_tokens)
-    start_text, start_ts = _parse("start", schema.field("start").type, time_format,
+def _check_options(con: duckdb.DuckDBPyConnection, time_format: str | None,
+                   team_pattern: str | None) -> None:
+    """Raise :class:`UsageError` for a time format or team pattern DuckDB cannot use."""
+    checks = []
+    if time_format:
+        checks.append(("--time-format", time_format,
+                       f"SELECT try_strptime('', {_literal(time_format)})"))
+    if team_pattern:
+        checks.append(("--team-pattern", team_pattern,
+                       f"SELECT regexp_matches('', {_literal(team_pattern)})"))
+    for option, value, query in checks:
+        try:
+            con.sql(query).fetchall()
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            raise UsageError(f"{option} {value!r} cannot be used: {message}") from None
+
+
+def _src_query(schema: pa.Schema, time_format: str | None, null_tokens: Sequence[str],
+               smile: Sequence[str], team_pattern: str | None,
+               team_unmatched: str | None) -> str:
+    """Parse the times, derive the team, flag the smile statuses."""
+    time_text, ts = _parse("in_time", schema.field("in_time").type, time_format, null_tokens)
+    start_text, start_ts = _parse("in_start", schema.field("in_start").type, time_format,
                                   null_tokens)
-    team = _team_expr(_clean("team", null_tokens), team_pattern, team_unmatched)
-    attrs = "".join(f", {_clean(f'attr_{i}', null_tokens)} AS attr_{i}"
-                    for i in range(n_attributes))
-    attr_cols = "".join(f", attr_{i}" for i in range(n_attributes))
+    team = _team_expr("in_team", team_pattern, team_unmatched)
     smiles = _literal_list([s.lower() for s in smile])
-
-    src = f"""
-        SELECT _row,
-               {_clean('"case"', null_tokens)} AS case_id,
-               {time_text} AS time_text, {ts} AS ts,
-               {_clean('status', null_tokens)} AS status,
-               {_clean('team', null_tokens)} AS team_raw,
-               {team} AS team,
-               {_clean('account', null_tokens)} AS account,
-               {start_text} AS start_text, {start_ts} AS start_ts
-               {attrs}
-        FROM raw"""
-
-    w = "PARTITION BY case_id ORDER BY ts, _row"
-    upto = f"({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-    whole = f"({w} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-    # The content of a row, for its event ids: everything that was read from it.
-    content = (f"concat_ws({_SEP}, {_literal(source)}, case_id, epoch_us(ts)::VARCHAR, "
-               f"coalesce(status, ''), coalesce(team_raw, ''), coalesce(account, ''), "
-               f"coalesce(epoch_us(start_ts)::VARCHAR, ''))")
-    steps = f"""
-        WITH good AS (SELECT * FROM src WHERE case_id IS NOT NULL AND ts IS NOT NULL),
-        marked AS (
-            SELECT *,
-                   row_number() OVER ({w}) AS seq,
-                   coalesce(lead(ts) OVER ({w}) <> ts, true) AS group_end,
-                   coalesce(last_value(lower(status) IN {smiles} IGNORE NULLS) OVER {upto},
-                            false) AS smile_after,
-                   last_value(team IGNORE NULLS) OVER {upto} AS team_after,
-                   last_value(status IGNORE NULLS) OVER {upto} AS status_after,
-                   first_value(team) OVER {whole} AS first_team,
-                   first_value(ts) OVER {whole} AS first_ts,
-                   first_value(account IGNORE NULLS) OVER {whole} AS case_account,
-                   min(account) OVER (PARTITION BY case_id) <>
-                       max(account) OVER (PARTITION BY case_id) AS accounts_differ,
-                   first_value(start_ts IGNORE NULLS) OVER {whole} AS case_start,
-                   min(_row) OVER (PARTITION BY case_id) AS case_row,
-                   {content} AS content
-            FROM good
-        )
-        SELECT *,
-               coalesce(lag(smile_after) OVER ({w}), false) AS smile_before,
-               coalesce(lag(team_after) OVER ({w}), first_team) AS holder_before
-        FROM marked
-        WHERE group_end OR seq = 1"""
-    # (The first row is kept even when it is not the end of its group: it gives the
-    # interruption. ``lag`` must then skip it, hence the second pass below.)
-    steps = f"""
-        WITH s AS ({steps})
-        SELECT * REPLACE (
-                   coalesce(lag(smile_after) FILTER (WHERE group_end) OVER ({w}), false)
-                       AS smile_before,
-                   coalesce(lag(team_after) FILTER (WHERE group_end) OVER ({w}), first_team)
-                       AS holder_before)
-        FROM s"""
-    interruption = "least(coalesce(case_start, first_ts), first_ts)" if has_start else "ts"
-    parts = [
-        f"""SELECT 'interruption' AS kind, {interruption} AS timestamp, team, status AS label,
-                   case_id, case_account, case_row, _row, content{attr_cols}
-            FROM steps WHERE seq = 1""",
-        f"""SELECT 'handoff', ts, team_after, status_after, case_id, case_account, case_row,
-                   _row, content{attr_cols}
-            FROM steps WHERE group_end AND team_after IS NOT NULL
-                         AND team_after IS DISTINCT FROM holder_before""",
-        f"""SELECT 'smile', ts, team_after, status_after, case_id, case_account, case_row,
-                   _row, content{attr_cols}
-            FROM steps WHERE group_end AND smile_after AND NOT smile_before""",
-        f"""SELECT 'reopen', ts, team_after, status_after, case_id, case_account, case_row,
-                   _row, content{attr_cols}
-            FROM steps WHERE group_end AND NOT smile_after AND smile_before""",
-    ]
-    ranks = " ".join(f"WHEN {_literal(k)} THEN {r}" for k, r in KIND_RANK.items())
-    events = f"""
-        WITH e AS ({" UNION ALL ".join(parts)}),
-        hashed AS (SELECT *, sha256(concat_ws({_SEP}, kind, content)) AS base FROM e),
-        counted AS (
-            SELECT *, row_number() OVER (PARTITION BY base ORDER BY _row) - 1 AS occurrence
-            FROM hashed)
-        SELECT CASE WHEN occurrence = 0 THEN left(base, 20)
-                    ELSE left(sha256(base || '#' || occurrence::VARCHAR), 20) END AS event_id,
-               coalesce(case_account, {_literal(NO_ACCOUNT)}) AS account_id,
-               timestamp, kind, case_id, team, label{attr_cols}
-        FROM counted
-        ORDER BY case_row, timestamp, CASE kind {ranks} END, _row"""
-    return {"src": src, "steps": steps, "events": events}
+    return f"""
+        SELECT _row, case_key, ts, start,
+               CASE WHEN ts IS NULL THEN time_text END AS time_text,
+               team, smile
+        FROM (
+            SELECT _row, case_key,
+                   epoch_us({ts}) AS ts, {time_text} AS time_text,
+                   epoch_us({start_ts}) AS start,
+                   {team} AS team,
+                   CAST(lower(in_status) IN {smiles} AS TINYINT) AS smile
+            FROM raw)"""
 
 
-def _problems(con: duckdb.DuckDBPyConnection, has_start: bool,
-              has_account: bool) -> list[dict[str, Any]]:
-    """The problems found, each ``{"problem", "count", "examples"}``."""
-    checks: list[tuple[str, str, str]] = [
+def _row_problems(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Rows that cannot be placed: no case id, no time, a time that cannot be read."""
+    checks = [
         ("rows without a case id (left out)",
-         "SELECT _row, 'row ' || (_row + 1) FROM src WHERE case_id IS NULL", "_row"),
+         "case_key IS NULL", "'row ' || (_row + 1)"),
         ("rows without a time (left out)",
-         "SELECT _row, 'row ' || (_row + 1) || ', case ' || case_id FROM src "
-         "WHERE case_id IS NOT NULL AND ts IS NULL AND time_text IS NULL", "_row"),
+         "case_key IS NOT NULL AND ts IS NULL AND time_text IS NULL",
+         "'row ' || (_row + 1)"),
         ("rows whose time cannot be read (left out)",
-         "SELECT _row, 'row ' || (_row + 1) || ': ' || time_text FROM src "
-         "WHERE case_id IS NOT NULL AND ts IS NULL AND time_text IS NOT NULL", "_row"),
-        (f"cases without an account (given account {NO_ACCOUNT!r})"
-         if has_account else
-         f"cases without an account: no account column was given (given {NO_ACCOUNT!r})",
-         "SELECT _row, case_id FROM steps WHERE seq = 1 AND case_account IS NULL", "_row"),
-        ("cases naming more than one account (the first is used)",
-         "SELECT _row, case_id || ': ' || case_account FROM steps "
-         "WHERE seq = 1 AND accounts_differ", "_row"),
+         "case_key IS NOT NULL AND ts IS NULL AND time_text IS NOT NULL",
+         "'row ' || (_row + 1) || ': \"' || time_text || '\"'"),
     ]
-    if has_start:
-        checks += [
-            ("cases without a start time (the first row's time is used)",
-             "SELECT _row, case_id FROM steps WHERE seq = 1 AND case_start IS NULL", "_row"),
-            ("cases whose start time is after their first row (the first row's time is "
-             "used)",
-             "SELECT _row, case_id || ': starts ' || strftime(case_start AT TIME ZONE 'UTC', "
-             "'%Y-%m-%dT%H:%M:%SZ') || ', first row ' || strftime(first_ts AT TIME ZONE "
-             "'UTC', '%Y-%m-%dT%H:%M:%SZ') FROM steps WHERE seq = 1 AND case_start > first_ts",
-             "_row"),
-        ]
     problems = []
-    for text, sql, order in checks:
+    for text, where, detail in checks:
         count, examples = con.sql(
-            f"SELECT count(*), list(x ORDER BY o)[1:{_EXAMPLES}] FROM "
-            f"(SELECT {order} AS o, detail AS x FROM ({sql}) AS q(_row, detail))"
-        ).fetchall()[0]
+            f"SELECT count(*), list({detail} ORDER BY _row)[1:{_EXAMPLES}] "
+            f"FROM src WHERE {where}").fetchall()[0]
         if count:
             problems.append({"problem": text, "count": int(count), "examples": list(examples)})
     return problems
+
+
+def _events(good: pa.Table, case_ids: pa.Array, statuses: pa.Array, accounts: pa.Array,
+            kept: list[pa.Array], *, has_start: bool,
+            has_account: bool) -> tuple[dict[str, pa.Array], list[dict[str, Any]], int]:
+    """The state machine, over rows sorted by case, time and file order (numpy, no loop).
+
+    Returns the event columns (in output order), the case problems and the case count.
+    """
+    m = good.num_rows
+    row = good.column("_row").to_numpy()
+    key = good.column("case_key").to_numpy()
+    ts = good.column("ts").to_numpy()
+    if m == 0:
+        empty = pa.array([], pa.string())
+        cols = {k: empty for k in ("account_id", "kind", "case_id", "team", "label")}
+        cols["timestamp"] = pa.array([], EVENTS_SCHEMA.field("timestamp").type)
+        cols["_ts"] = pa.array([], pa.int64())
+        cols.update({f"attr_{i}": empty for i in range(len(kept))})
+        return cols, [], 0
+    pos = np.arange(m)
+
+    # Cases are runs of equal keys; groups are runs of equal (key, time).
+    new_case = np.ones(m, dtype=bool)
+    new_case[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(new_case)  # first row of each case
+    lasts = np.append(starts[1:], m) - 1  # last row of each case
+    case_no = np.cumsum(new_case) - 1
+    case_start = starts[case_no]
+    group_end = np.ones(m, dtype=bool)
+    group_end[:-1] = (key[1:] != key[:-1]) | (ts[1:] != ts[:-1])
+
+    def latest(valid: np.ndarray) -> np.ndarray:
+        """Position of the latest row at or before each row, in its case, that is valid."""
+        found = np.where(valid, pos, -1)
+        np.maximum.accumulate(found, out=found)
+        found[found < case_start] = -1
+        return found
+
+    def first(valid: np.ndarray) -> np.ndarray:
+        """Position of each case's first valid row, -1 when it has none."""
+        hits = np.flatnonzero(valid)
+        if len(hits) == 0:
+            return np.full(len(starts), -1)
+        j = np.minimum(np.searchsorted(hits, starts), len(hits) - 1)
+        return np.where((hits[j] >= starts) & (hits[j] <= lasts), hits[j], -1)
+
+    smile_flag = pc.fill_null(good.column("smile"), -1).to_numpy().astype(np.int8)
+    smile_at = latest(smile_flag >= 0)
+    smile_after = (smile_at >= 0) & (smile_flag[np.maximum(smile_at, 0)] == 1)
+
+    teams = good.column("team").combine_chunks()
+    team_code = _codes(teams)
+    team_at = latest(team_code >= 0)  # who holds the case after each row
+    team_after = np.where(team_at >= 0, team_code[np.maximum(team_at, 0)], -1)
+
+    status_sorted = pc.take(statuses, pa.array(row))
+    status_at = latest(pc.is_valid(status_sorted).to_numpy(zero_copy_only=False))
+
+    # Group ends against the group end before them in the same case.
+    ends = np.flatnonzero(group_end)
+    prev = np.concatenate(([-1], ends[:-1]))
+    same = (prev >= 0) & (prev >= case_start[ends])
+    prev = np.maximum(prev, 0)
+    smile_before = np.where(same, smile_after[prev], False)
+    holder_before = np.where(same, team_after[prev], team_code[case_start[ends]])
+    now_smile, now_team = smile_after[ends], team_after[ends]
+    handoff = ends[(now_team >= 0) & (now_team != holder_before)]
+    smiled = ends[now_smile & ~smile_before]
+    reopened = ends[~now_smile & smile_before]
+
+    # The interruption: at the first row, or at the case's start time.
+    at = ts[starts].copy()
+    case_problems: list[dict[str, Any]] = []
+    case_names = pc.take(case_ids, pa.array(row[starts]))
+
+    def report(text: str, which: np.ndarray, detail: list[str] | None = None) -> None:
+        if which.any():
+            idx = np.flatnonzero(which)[:_EXAMPLES]
+            examples = detail or [str(case_names[int(i)]) for i in idx]
+            case_problems.append({"problem": text, "count": int(which.sum()),
+                                  "examples": examples[:_EXAMPLES]})
+
+    if has_start:
+        start_col = good.column("start")
+        start_val = pc.fill_null(start_col, 0).to_numpy()
+        start_at = first(pc.is_valid(start_col).to_numpy(zero_copy_only=False))
+        case_start_ts = np.where(start_at >= 0, start_val[np.maximum(start_at, 0)], at)
+        late = (start_at >= 0) & (case_start_ts > at)
+        at = np.where(late, at, case_start_ts)
+        report("cases without a start time (the first row's time is used)", start_at < 0)
+        late_idx = np.flatnonzero(late)[:_EXAMPLES]
+        report("cases whose start time is after their first row (the first row's time is "
+               "used)", late,
+               [f"{case_names[int(i)]}: starts {_iso(int(case_start_ts[i]))}, first row "
+                f"{_iso(int(ts[starts[i]]))}" for i in late_idx])
+
+    accounts_sorted = pc.take(accounts, pa.array(row))
+    account_code = _codes(accounts_sorted)
+    account_at = first(account_code >= 0)
+    case_account = pc.fill_null(_take(accounts_sorted, account_at), NO_ACCOUNT)
+    report(f"cases without an account (given account {NO_ACCOUNT!r})" if has_account else
+           f"cases without an account: no account column was given (given {NO_ACCOUNT!r})",
+           account_at < 0)
+    if has_account:
+        big = np.iinfo(np.int64).max
+        low = np.minimum.reduceat(np.where(account_code >= 0, account_code, big), starts)
+        high = np.maximum.reduceat(account_code, starts)
+        differ = (account_at >= 0) & (low < high)
+        report("cases naming more than one account (the first is used)", differ,
+               [f"{case_names[int(i)]}: {case_account[int(i)]}"
+                for i in np.flatnonzero(differ)[:_EXAMPLES]])
+
+    # Every event: the row that gave it, its kind, time, and where its team and label are.
+    source_pos = np.concatenate([starts, handoff, smiled, reopened])
+    kind_code = np.concatenate([np.full(len(x), KIND_RANK[k], dtype=np.int64) for x, k in (
+        (starts, "interruption"), (handoff, "handoff"), (smiled, "smile"),
+        (reopened, "reopen"))])
+    when = np.concatenate([at, ts[handoff], ts[smiled], ts[reopened]])
+    later = np.concatenate([handoff, smiled, reopened])
+    team_pos = np.concatenate([starts, team_at[later]])
+    team_pos = np.where(np.concatenate([team_code[starts] >= 0, np.ones(len(later), bool)]),
+                        team_pos, -1)
+    label_pos = np.concatenate([starts, status_at[later]])
+    order = np.lexsort((kind_code, source_pos))
+    source_pos, kind_code, when = source_pos[order], kind_code[order], when[order]
+    team_pos, label_pos = team_pos[order], label_pos[order]
+
+    kinds = pa.DictionaryArray.from_arrays(pa.array(kind_code), pa.array(list(KIND_RANK)))
+    rows = pa.array(row[source_pos])
+    cols: dict[str, pa.Array] = {
+        "account_id": pc.take(case_account, pa.array(case_no[source_pos])),
+        "timestamp": pa.array(when, pa.int64()).cast(EVENTS_SCHEMA.field("timestamp").type),
+        "kind": kinds.cast(pa.string()),
+        "case_id": pc.take(case_ids, rows),
+        "team": _take(teams, team_pos),
+        "label": _take(status_sorted, label_pos),
+        "_ts": pa.array(when, pa.int64()),
+    }
+    for i, column in enumerate(kept):
+        cols[f"attr_{i}"] = pc.take(column, rows)
+    return cols, case_problems, len(starts)
+
+
+def _iso(us: int) -> str:
+    return (np.datetime64(us, "us").astype("datetime64[s]").item().isoformat() + "Z")
+
+
+def _event_ids(con: duckdb.DuckDBPyConnection, events: dict[str, pa.Array],
+               source: str) -> pa.Array:
+    """``sha256(source, case, kind, time)``, first 20 hex digits, one per event."""
+    keys = pa.table({"i": pa.array(np.arange(len(events["kind"]), dtype=np.int64)),
+                     "case_id": events["case_id"], "kind": events["kind"],
+                     "ts": events["_ts"]})
+    con.register("event_keys", keys)
+    ids = con.sql(f"SELECT left(sha256(concat_ws({_SEP}, {_literal(source)}, case_id, kind, "
+                  f"ts::VARCHAR)), 20) AS id FROM event_keys ORDER BY i").to_arrow_table()
+    return ids.column("id").combine_chunks()
