@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from valueclock.engine.prepare import US_PER_DAY, _problem, _quote
+from valueclock.engine.prepare import US_PER_DAY, _problem, _quote, flag
 
 #: Columns of the ``accounts`` table, in order, before the account attributes.
 ACCOUNT_COLUMNS = ("account_id", "sale_at", "first_value_before_at", "ttv_before_days",
@@ -64,7 +64,7 @@ def accounts(usable: ir.Table, case_table: ir.Table, as_of_us: int,
     )
     per_case = case_table.group_by(_acc=case_table.account_id).aggregate(
         _cases=case_table.count(),
-        _open=(~case_table.resolved).cast("int64").sum(),
+        _open=flag(~case_table.resolved).sum(),
         _smile=case_table.smile_hours.mean(),
     )
     a = journeys.left_join(per_case, journeys.account_id == per_case._acc)
