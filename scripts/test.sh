@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# System packages the tests need: PostgreSQL (cross-engine tests) and Java (Spark).
+need=()
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bash scripts/postgres.sh
+
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
