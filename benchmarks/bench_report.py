@@ -11,35 +11,14 @@ measured in the same run. It also checks that both give the same numbers.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RUNNER = """
-import resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - start
-if done.returncode:
-    sys.stderr.write(done.stderr)
-    sys.exit(done.returncode)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-print(f"{wall} {peak}")
-sys.stdout.write(done.stdout)
-"""
-
-
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak MiB and standard output of one run of ``cmd``."""
-    out = subprocess.run([sys.executable, "-c", RUNNER, *cmd], capture_output=True, text=True,
-                         check=True).stdout
-    first, _, rest = out.partition("\n")
-    wall, peak = first.split()
-    return float(wall), int(peak) / 1024, rest
+sys.path.insert(0, str(HERE))
+from harness import run  # noqa: E402
 
 
 def main() -> None:
@@ -59,15 +38,19 @@ def main() -> None:
         print(f"generated {company.events.num_rows:,} events in {time.perf_counter() - t0:.1f}s")
     rows = sum(1 for _ in data.open()) - 1
     contenders = {
-        "pandas (baseline)": [sys.executable, str(HERE / "pandas_reference.py"), str(data)],
+        "pandas (baseline)": [sys.executable, str(HERE / "contenders" / "pandas_reference.py"),
+                              str(data)],
         "valueclock report": [sys.executable, "-m", "valueclock", "report", str(data),
                               "--format", "json"],
     }
     results = {}
     for name, cmd in contenders.items():
-        runs = [measure(cmd) for _ in range(args.repeat)]
-        results[name] = (min(r[0] for r in runs), max(r[1] for r in runs),
-                         json.loads(runs[0][2]))
+        runs = [run(cmd) for _ in range(args.repeat)]
+        failed = [r.error for r in runs if r.error]
+        if failed:
+            sys.exit(f"{name}: {failed[0]}")
+        results[name] = (min(r.seconds for r in runs), max(r.peak_mib for r in runs),
+                         runs[0].output)
 
     base_wall, base_mem, base_out = results["pandas (baseline)"]
     vc_out = results["valueclock report"][2]

@@ -1,6 +1,6 @@
 """What an analyst would write instead: the same definitions in straightforward pandas.
 
-Usage: python benchmarks/pandas_reference.py EVENTS.csv  -> prints the summary as JSON.
+Usage: python benchmarks/pandas_reference.py EVENTS.csv|EVENTS.parquet -> the summary as JSON.
 Used by bench_report.py as the baseline; it also checks that both agree.
 """
 
@@ -16,8 +16,11 @@ RANK = {"sale": 0, "value": 1, "interruption": 2, "handoff": 3, "smile": 4, "reo
 
 
 def summary(path: str) -> dict:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
+    if path.endswith(".parquet"):
+        df = pd.read_parquet(path, columns=["account_id", "timestamp", "kind", "case_id", "team"])
+    else:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
     df["kind"] = df["kind"].str.lower()
     df["seq"] = np.arange(len(df))
     df["rank"] = df["kind"].map(RANK)
