@@ -9,17 +9,20 @@ line and exits with status 2.
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from valueclock.errors import UsageError
-from valueclock.sources.files import read_table, write_events
+from valueclock.sources.deliver import deliver
+from valueclock.sources.files import read_table
 from valueclock.sources.helpdesk import HELPDESK_SMILES, helpdesk_to_events
 from valueclock.sources.ocel import ocel_to_events
 from valueclock.sources.servicenow import SERVICENOW_SMILES, servicenow_to_events
@@ -60,12 +63,15 @@ Team = Annotated[str | None, typer.Option("--team", help="Column holding the tea
 Account = Annotated[str | None, typer.Option(
     "--account", help="Column holding the account (customer, organisation).")]
 InputFile = Annotated[Path, typer.Argument(help="The file to import.", dir_okay=False)]
+Workspace = Annotated[Path | None, typer.Option(
+    "--workspace", "-w", help="Workspace folder to add the events to (instead of --out).",
+    file_okay=False)]
 
 
-def _need_out(out: Path | None) -> Path:
-    if out is None:
-        raise UsageError("say where the events go: --out EVENTS.csv (or .parquet); "
-                         "writing into a workspace (-w) is not available yet")
+def _need_out(out: Path | None, workspace: Path | None = None) -> Path | None:
+    if (out is None) == (workspace is None):
+        raise UsageError("say where the events go: --out EVENTS.csv (or .parquet), or "
+                         "-w WORKSPACE (one of them)")
     return out
 
 
@@ -76,15 +82,25 @@ def _need_smile(smile: list[str] | None) -> list[str]:
     return smile
 
 
-def _finish(result: ConversionResult, out: Path, started: float) -> None:
-    """Write the events and print what was done."""
-    write_events(result.events, out)
+def _finish(result: ConversionResult, out: Path | None, started: float,
+            workspace: Path | None = None, *, events: pa.Table | None = None,
+            unit: str = "cases", notes: Sequence[str] = ()) -> None:
+    """Write the events (``events``, else the result's) and print what was done."""
+    done = deliver(result.events if events is None else events, out=out,
+                   workspace=workspace)
     console = Console()
     seconds = _time.perf_counter() - started
     kinds = ", ".join(f"{k} {v:,}" for k, v in result.kind_counts().items()) or "none"
-    console.print(f"[bold]{result.cases:,}[/] cases from {result.rows:,} rows: "
+    count = f"[bold]{result.cases:,}[/] {unit} from " if unit == "cases" else ""
+    console.print(f"{count}{result.rows:,} rows: "
                   f"{result.events.num_rows:,} events ({kinds}) in {seconds:.1f} s")
-    console.print(f"Wrote {out}")
+    for note in notes:
+        console.print(note)
+    if "written" in done:
+        console.print(f"Wrote {done['written']}")
+    else:
+        console.print(f"Workspace {done['workspace']}: {done['added'] or 0:,} events added, "
+                      f"{done['already_present'] or 0:,} already there")
     if result.problems:
         table = Table(title="Problems (nothing was dropped without being counted here)",
                       title_justify="left", show_lines=False)
@@ -115,6 +131,7 @@ def status_log(
     null: Annotated[list[str] | None, typer.Option(
         "--null", help="Text that means empty, e.g. '?' or 'NULL' (repeat).")] = None,
     out: Out = None,
+    workspace: Workspace = None,
     source: Source = None,
     team_pattern: TeamPattern = None,
     team_unmatched: TeamUnmatched = None,
@@ -122,7 +139,7 @@ def status_log(
 ) -> None:
     """Any status log (CSV, Parquet, JSON lines): one row per change of a case."""
     started = _time.perf_counter()
-    out, smile = _need_out(out), _need_smile(smile)
+    out, smile = _need_out(out, workspace), _need_smile(smile)
     keep = keep or []
     columns = [c for c in (case, time, status, team, account, start) if c] + keep
     table = read_table(file, columns)
@@ -131,13 +148,14 @@ def status_log(
         account=account, start=start, time_format=time_format, timezone=timezone,
         null_tokens=null or (), source=source or "status-log", team_pattern=team_pattern,
         team_unmatched=team_unmatched, attributes=keep)
-    _finish(result, out, started)
+    _finish(result, out, started, workspace)
 
 
 @app.command("servicenow")
 def servicenow(
     file: InputFile,
     out: Out = None,
+    workspace: Workspace = None,
     smile: Smile = None,
     team: Team = "assignment_group",
     account: Account = "caller_id",
@@ -154,18 +172,19 @@ def servicenow(
     (Resolved and Closed are smiles), assignment_group the team, caller_id the account.
     """
     started = _time.perf_counter()
-    out = _need_out(out)
+    out = _need_out(out, workspace)
     result = servicenow_to_events(
         file, smile=smile or SERVICENOW_SMILES, team=team or None, account=account or None,
         time_format=time_format, timezone=timezone, source=source or "servicenow",
         team_pattern=team_pattern, team_unmatched=team_unmatched, attributes=keep or ())
-    _finish(result, out, started)
+    _finish(result, out, started, workspace)
 
 
 @app.command("helpdesk")
 def helpdesk(
     file: InputFile,
     out: Out = None,
+    workspace: Workspace = None,
     smile: Smile = None,
     team: Team = "workgroup",
     account: Account = "customer",
@@ -181,12 +200,12 @@ def helpdesk(
     (RESOLVED, VERIFIED, INVALID, DUPLICATE) do not change the ticket's status.
     """
     started = _time.perf_counter()
-    out = _need_out(out)
+    out = _need_out(out, workspace)
     result = helpdesk_to_events(
         file, smile=smile or HELPDESK_SMILES, team=team or None, account=account or None,
         timezone=timezone, source=source or "helpdesk", team_pattern=team_pattern,
         team_unmatched=team_unmatched, attributes=keep or ())
-    _finish(result, out, started)
+    _finish(result, out, started, workspace)
 
 
 def _progress_bar(console: Console) -> tuple[Progress, Callable[[int, int], None]]:
@@ -204,6 +223,7 @@ def _progress_bar(console: Console) -> tuple[Progress, Callable[[int, int], None
 def xes(
     file: InputFile,
     out: Out = None,
+    workspace: Workspace = None,
     smile: Smile = None,
     status: Annotated[str, typer.Option(
         "--status", help="Event attribute holding the status (BPI 2013: "
@@ -228,7 +248,7 @@ def xes(
     --smile Closed; add --team-pattern '(2nd|3rd)$' --team-unmatched 1st for support lines.
     """
     started = _time.perf_counter()
-    out, smile = _need_out(out), _need_smile(smile)
+    out, smile = _need_out(out, workspace), _need_smile(smile)
     bar, update = _progress_bar(Console(stderr=True))
     with bar:
         result = xes_to_events(
@@ -236,7 +256,7 @@ def xes(
             case=case, time=time, timezone=timezone, source=source or "xes",
             team_pattern=team_pattern, team_unmatched=team_unmatched,
             attributes=keep or (), progress=update)
-    _finish(result, out, started)
+    _finish(result, out, started, workspace)
 
 
 @app.command("ocel")
@@ -245,6 +265,7 @@ def ocel(
     case_type: Annotated[str, typer.Option(
         "--case-type", help="Object type whose objects are the cases (e.g. ticket).")],
     out: Out = None,
+    workspace: Workspace = None,
     smile: Smile = None,
     status: Annotated[str | None, typer.Option(
         "--status", help="Event attribute holding the status (default: the event type).")
@@ -266,9 +287,105 @@ def ocel(
 ) -> None:
     """An OCEL 2.0 JSON log: objects of --case-type are the cases."""
     started = _time.perf_counter()
-    out, smile = _need_out(out), _need_smile(smile)
+    out, smile = _need_out(out, workspace), _need_smile(smile)
     result = ocel_to_events(
         file, case_type=case_type, smile=smile, status=status, team=team,
         team_type=team_type, account=account, account_type=account_type, timezone=timezone,
         source=source or "ocel", team_pattern=team_pattern, team_unmatched=team_unmatched)
-    _finish(result, out, started)
+    _finish(result, out, started, workspace)
+
+
+# --- API connectors -------------------------------------------------------------------
+
+Files = Annotated[list[Path] | None, typer.Argument(
+    help="Export files (JSON or JSON lines). Without them, the API is pulled.",
+    dir_okay=False)]
+Url = Annotated[str | None, typer.Option(
+    "--url", help="Base URL of the API; valueclock calls no other host.")]
+
+
+def _say(message: str) -> None:
+    Console(stderr=True).print(f"[dim]{message}[/]")
+
+
+@app.command("zendesk")
+def zendesk(
+    files: Files = None,
+    subdomain: Annotated[str | None, typer.Option(
+        "--subdomain", help="Your Zendesk subdomain: NAME for https://NAME.zendesk.com.")
+    ] = None,
+    url: Url = None,
+    out: Out = None,
+    workspace: Workspace = None,
+    smile: Annotated[list[str] | None, typer.Option(
+        "--smile", help="A status in which the customer is happy again (default: solved, "
+                        "closed).")] = None,
+    account_key: Annotated[str, typer.Option(
+        "--account-key", help="What of the organisation is the account: name, id or "
+                              "external_id.")] = "name",
+    since: Annotated[str | None, typer.Option(
+        "--since", help="First pull: tickets changed since this moment (ISO 8601; "
+                        "default: all).")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Ignore the saved cursor and pull everything since --since.")
+    ] = False,
+    source: Source = None,
+) -> None:
+    """Zendesk tickets and their audits: from the API (incremental) or export files.
+
+    API credentials come from the environment: ZENDESK_EMAIL and ZENDESK_API_TOKEN (or
+    ZENDESK_OAUTH_TOKEN). The cursor is saved beside --out (or in the workspace), so the
+    next run pulls only the tickets changed since.
+    """
+    import os
+
+    from valueclock.events import parse_instant
+    from valueclock.sources import deliver as d
+    from valueclock.sources import zendesk as z
+
+    started = _time.perf_counter()
+    _need_out(out, workspace)
+    source = source or "zendesk"
+    if files:
+        if subdomain or url:
+            raise UsageError("give export files or --subdomain/--url, not both")
+        result = z.zendesk_to_events(z.read_zendesk(files), smile=smile or z.ZENDESK_SMILES,
+                                     account_key=account_key, source=source)
+        _finish(result, out, started, workspace, unit="cases")
+        return
+    client = z.zendesk_client(subdomain=subdomain, url=url, environ=os.environ)
+    key = subdomain or client.base_url
+    state_file = d.state_path("zendesk", key, out=out, workspace=workspace)
+    state = {} if full else d.load_state(state_file)
+    notes: list[str] = []
+    if state and out is not None and not Path(out).exists():
+        notes.append(f"{out} is gone: pulling everything again (the saved cursor is "
+                     "for it)")
+        state = {}
+    start = 0
+    if since:
+        start = int(parse_instant(since).replace(tzinfo=UTC).timestamp())
+    with client:
+        try:
+            data = z.fetch_zendesk(client, start_time=start, cursor=state.get("cursor"),
+                                   progress=_say)
+        except z.ExpiredCursor:
+            restart = max(int(state.get("latest_epoch", start)) - 60, 0)
+            notes.append("The saved cursor had expired: pulled the tickets changed since "
+                         f"{datetime.fromtimestamp(restart, UTC).isoformat()} instead.")
+            data = z.fetch_zendesk(client, start_time=restart, progress=_say)
+    result = z.zendesk_to_events(data, smile=smile or z.ZENDESK_SMILES,
+                                 account_key=account_key, source=source)
+    events = result.events
+    if state and out is not None:
+        events = d.merge_events(Path(out), events, data.tickets)
+        notes.append(f"Incremental pull: {len(data.tickets):,} tickets changed since the "
+                     f"last pull; {events.num_rows:,} events in {out} now.")
+    _finish(result, out, started, workspace, events=events, notes=notes)
+    latest = data.latest or (datetime.fromtimestamp(int(state["latest_epoch"]), UTC)
+                             if state.get("latest_epoch") else None)
+    d.save_state(state_file, {
+        "source": "zendesk", "base_url": client.base_url,
+        "cursor": data.cursor or state.get("cursor"),
+        "latest_epoch": int(latest.timestamp()) if latest else start,
+        "latest": latest.isoformat() if latest else None})
