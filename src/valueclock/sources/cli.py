@@ -389,3 +389,252 @@ def zendesk(
         "cursor": data.cursor or state.get("cursor"),
         "latest_epoch": int(latest.timestamp()) if latest else start,
         "latest": latest.isoformat() if latest else None})
+
+
+def _pairs(path: Path, firsts: Sequence[str], second: str) -> list[tuple[str, str]]:
+    """(first, second) text pairs from a two-column table; the first column is the first
+    of ``firsts`` the file has."""
+    from valueclock.errors import InputError
+
+    for i, first in enumerate(firsts):
+        try:
+            table = read_table(path, [first, second])
+        except InputError as exc:
+            if exc.column == first and i < len(firsts) - 1:
+                continue
+            raise
+        a = table.column(first).cast(pa.string()).to_pylist()
+        b = table.column(second).cast(pa.string()).to_pylist()
+        return [(str(x).strip(), str(y).strip()) for x, y in zip(a, b, strict=True)
+                if x and y and str(x).strip() and str(y).strip()]
+    return []
+
+
+@app.command("jira")
+def jira(
+    files: Files = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="Your Jira site, e.g. https://acme.atlassian.net (the only host "
+                      "called).")] = None,
+    jql: Annotated[str | None, typer.Option(
+        "--jql", help="Which issues, e.g. 'project = ENG AND updated >= -90d'.")] = None,
+    team_field: Annotated[str | None, typer.Option(
+        "--team-field", help="Field holding the team: a custom field id or name, "
+                             "'components' or 'assignee' (default: components, or assignee "
+                             "with --team-map).")] = None,
+    team_map: Annotated[Path | None, typer.Option(
+        "--team-map", help="CSV with columns assignee (or value) and team: maps assignees "
+                           "(account id, name or email) or field values to teams.",
+        dir_okay=False)] = None,
+    account_field: Annotated[str | None, typer.Option(
+        "--account-field", help="Field holding the account (issues as cases).")] = None,
+    smile: Annotated[list[str] | None, typer.Option(
+        "--smile", help="Status in which the case is done (default: Done, Resolved, "
+                        "Closed).")] = None,
+    cases: Annotated[Path | None, typer.Option(
+        "--cases", help="The help desk's events file: put linked issues' engineering time "
+                        "inside these cases.", dir_okay=False)] = None,
+    case_field: Annotated[str | None, typer.Option(
+        "--case-field", help="Issue field naming the linked case ids (e.g. the Zendesk "
+                             "Ticket IDs custom field).")] = None,
+    links: Annotated[Path | None, typer.Option(
+        "--links", help="Table of links: columns case_id and issue_key (see --link-case, "
+                        "--link-key).", dir_okay=False)] = None,
+    link_case: Annotated[str, typer.Option("--link-case", help="Case column of --links.")
+                         ] = "case_id",
+    link_key: Annotated[str, typer.Option("--link-key", help="Issue key column of --links.")
+                        ] = "issue_key",
+    in_progress: Annotated[list[str] | None, typer.Option(
+        "--in-progress", help="Status in which a linked issue holds the case's clock "
+                              "(default: In Progress; repeat).")] = None,
+    out: Out = None,
+    workspace: Workspace = None,
+    source: Source = None,
+) -> None:
+    """Jira issues with their changelogs: as cases, or inside linked help-desk cases.
+
+    API credentials come from the environment: JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or
+    JIRA_TOKEN (Data Center). With --cases and --case-field or --links, a linked issue's
+    team holds the case's clock while the issue is in progress.
+    """
+    import os
+
+    from valueclock.events import read_events
+    from valueclock.sources import jira as j
+
+    started = _time.perf_counter()
+    _need_out(out, workspace)
+    mapping = dict(_pairs(team_map, ["assignee", "value", "component"], "team")) \
+        if team_map else None
+    fields = [f for f in (team_field or ("assignee" if mapping else "components"),
+                          account_field, case_field) if f]
+    if files:
+        if url or jql:
+            raise UsageError("give export files or --url/--jql, not both")
+        issues = j.read_jira(files)
+    else:
+        if not jql:
+            raise UsageError("give --jql to say which issues to pull (or export files)")
+        with j.jira_client(url, environ=os.environ) as client:
+            issues = j.fetch_jira(client, jql, fields=fields, progress=_say)
+    if cases is None:
+        if case_field or links:
+            raise UsageError("linking needs the help desk's events: --cases EVENTS.csv")
+        result = j.jira_to_events(issues, smile=smile or j.JIRA_SMILES, team_field=team_field,
+                                  team_map=mapping, account_field=account_field,
+                                  source=source or "jira")
+        _finish(result, out, started, workspace)
+        return
+    if not (case_field or links):
+        raise UsageError("say how issues link to cases: --case-field FIELD or --links FILE")
+    linked = j.jira_links(issues, case_field=case_field,
+                          pairs=_pairs(links, [link_case], link_key) if links else ())
+    result = j.link_jira_to_cases(issues, linked, read_events(cases),
+                                  in_progress=in_progress or j.JIRA_IN_PROGRESS,
+                                  team_field=team_field, team_map=mapping,
+                                  source=source or "jira")
+    _finish(result, out, started, workspace, unit="links",
+            notes=[f"{len(linked):,} linked issues, {result.cases:,} cases touched."])
+
+
+Won = Annotated[list[str] | None, typer.Option(
+    "--won", help="A stage that means won (repeat). Default: Closed Won (Salesforce), "
+                  "closedwon (HubSpot).")]
+SaleTeam = Annotated[str | None, typer.Option(
+    "--team", help="Team named on the sale events (e.g. Sales).")]
+
+
+@app.command("salesforce")
+def salesforce(
+    files: Files = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="Your instance, e.g. https://acme.my.salesforce.com (the only host "
+                      "called).")] = None,
+    won: Won = None,
+    account_key: Annotated[str, typer.Option(
+        "--account-key", help="The account: its id (AccountId) or name.")] = "id",
+    where: Annotated[str | None, typer.Option(
+        "--where", help="SOQL condition on OpportunityHistory, e.g. "
+                        "\"CreatedDate = LAST_N_DAYS:365\".")] = None,
+    opportunity_col: Annotated[str, typer.Option("--opportunity-col")] = "OpportunityId",
+    stage_col: Annotated[str, typer.Option(
+        "--stage-col", help="Stage column of a file (NewValue for field history).")
+    ] = "StageName",
+    time_col: Annotated[str, typer.Option("--time-col")] = "CreatedDate",
+    account_col: Annotated[str, typer.Option("--account-col")] = "AccountId",
+    name_col: Annotated[str | None, typer.Option("--name-col")] = None,
+    field_col: Annotated[str | None, typer.Option(
+        "--field-col", help="Field column of an OpportunityFieldHistory export (Field): only "
+                            "StageName rows count.")] = None,
+    team: SaleTeam = None,
+    out: Out = None,
+    workspace: Workspace = None,
+    source: Source = None,
+) -> None:
+    """Salesforce opportunities: won at the stage change to Closed Won, from the history.
+
+    API: the access token comes from SALESFORCE_ACCESS_TOKEN. Files: an export of
+    OpportunityHistory (or OpportunityFieldHistory with --stage-col NewValue --field-col
+    Field) as CSV, Parquet or JSON lines, or saved query responses.
+    """
+    import os
+
+    from valueclock.sources import crm
+
+    started = _time.perf_counter()
+    _need_out(out, workspace)
+    if account_key not in ("id", "name"):
+        raise UsageError("--account-key must be id or name")
+    if files:
+        if url:
+            raise UsageError("give export files or --url, not both")
+        changes, rows = [], 0
+        for file in files:
+            found, n = crm.read_salesforce(file, opportunity=opportunity_col,
+                                           stage=stage_col, time=time_col,
+                                           account=account_col, name=name_col,
+                                           field=field_col)
+            changes += found
+            rows += n
+    else:
+        with crm.salesforce_client(url, environ=os.environ) as client:
+            changes = crm.fetch_salesforce(client, account_key=account_key, where=where,
+                                           progress=_say)
+        rows = len(changes)
+    result = crm.sales_from_history(changes, won=won or crm.SALESFORCE_WON,
+                                    source=source or "salesforce", team=team, rows=rows)
+    _finish(result, out, started, workspace, unit="rows")
+
+
+@app.command("hubspot")
+def hubspot(
+    files: Files = None,
+    url: Annotated[str, typer.Option(
+        "--url", help="HubSpot's API (the only host called).")] = "https://api.hubapi.com",
+    won: Won = None,
+    team: SaleTeam = None,
+    out: Out = None,
+    workspace: Workspace = None,
+    source: Source = None,
+) -> None:
+    """HubSpot deals: won when dealstage entered closedwon, from the property history.
+
+    Without files, the deals are pulled with HUBSPOT_TOKEN (a private app token) from the
+    environment. The account is the deal's associated company id.
+    """
+    import os
+
+    from valueclock.sources import crm
+
+    started = _time.perf_counter()
+    _need_out(out, workspace)
+    if files:
+        deals = crm.read_hubspot(files)
+    else:
+        with crm.hubspot_client(url, environ=os.environ) as client:
+            deals = crm.fetch_hubspot(client, progress=_say)
+    result = crm.hubspot_to_events(deals, won=won or crm.HUBSPOT_WON,
+                                   source=source or "hubspot", team=team)
+    _finish(result, out, started, workspace, unit="rows")
+
+
+@app.command("analytics")
+def analytics(
+    files: Annotated[list[Path], typer.Argument(
+        help="Export files: JSON lines or a JSON array (.gz too).", dir_okay=False)],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="segment, mixpanel, posthog or ga4 (BigQuery export rows).")],
+    event: Annotated[list[str] | None, typer.Option(
+        "--event", help="A milestone event name that is value, e.g. 'Report Created' "
+                        "(repeat).")] = None,
+    page: Annotated[list[str] | None, typer.Option(
+        "--page", help="A content page that is value: a path or URL pattern, e.g. "
+                       "'/guides/*' (repeat).")] = None,
+    users: Annotated[Path | None, typer.Option(
+        "--users", help="User-to-account map: a CSV with the user and account columns.",
+        dir_okay=False)] = None,
+    user_col: Annotated[str, typer.Option("--user-col", help="User column of --users.")
+                        ] = "user_id",
+    account_col: Annotated[str, typer.Option(
+        "--account-col", help="Account column of --users.")] = "account_id",
+    team: Annotated[str | None, typer.Option(
+        "--team", help="Team named on milestone events (e.g. Product).")] = None,
+    page_team: Annotated[str | None, typer.Option(
+        "--page-team", help="Team named on content page events (e.g. Marketing).")] = None,
+    out: Out = None,
+    workspace: Workspace = None,
+    source: Source = None,
+) -> None:
+    """Segment, Mixpanel, PostHog or GA4 events: the milestones and pages you list are value.
+
+    People are joined to accounts by --users (and, for Segment, its group calls).
+    """
+    from valueclock.sources.analytics import analytics_to_events
+
+    started = _time.perf_counter()
+    _need_out(out, workspace)
+    mapping = dict(_pairs(users, [user_col], account_col)) if users else None
+    result = analytics_to_events(files, fmt=fmt.strip().lower(), milestones=event or (),
+                                 pages=page or (), users=mapping, team=team,
+                                 page_team=page_team, source=source)
+    _finish(result, out, started, workspace, unit="rows")
