@@ -16,6 +16,8 @@ from valueclock.engine import Measurement
 from valueclock.errors import UsageError, ValueclockError
 from valueclock.output import FORMATS, dumps, write_table
 from valueclock.render import render_problems, render_report
+from valueclock.workspace_cli import WorkspaceOpt, measure_workspace
+from valueclock.workspace_cli import register as _register_workspace_commands
 
 app = typer.Typer(
     name="valueclock",
@@ -37,10 +39,11 @@ app = typer.Typer(
 
 err = Console(stderr=True)
 
-Events = Annotated[list[Path], typer.Argument(
-    metavar="EVENTS...",
+Events = Annotated[list[Path] | None, typer.Argument(
+    metavar="[EVENTS]...",
     help="Event log files: CSV (header row), Parquet, or JSON lines. Several files are "
-         "read as one log.", show_default=False)]
+         "read as one log. Without them, the workspace is read (-w PATH, or the current "
+         "folder's).", show_default=False)]
 AccountsOpt = Annotated[Path | None, typer.Option(
     "--accounts", help="Accounts table (account_id plus attributes such as segment, "
                        "region) to add to each account.")]
@@ -57,6 +60,17 @@ FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write to this file instead of standard output.")]
+BinsOpt = Annotated[int, typer.Option(
+    "--bins", min=1, help="About how many histogram bins each distribution has (use the "
+                          "same number with --where-bin as with the report).")]
+
+
+def _where_bin_opt(parts: str) -> object:
+    return typer.Option(
+        "--where-bin", metavar="PART:BIN",
+        help=f"Only the rows inside one bin of the report's distributions ({parts}), such "
+             "as ttv_after_days:3; bins are numbered from 0 in `report --format json`.")
+
 
 
 @contextmanager
@@ -71,22 +85,50 @@ def _working(message: str):
 
 def _measure(events: list[Path], accounts: Path | None, timezone: str, as_of: str | None,
              lookback_days: float | None) -> Measurement:
+    from_workspace = measure_workspace(events, accounts, timezone, as_of, lookback_days)
+    if from_workspace is not None:
+        return from_workspace
     with _working(f"Reading {len(events)} file(s)..."):
         return measure(events, accounts=accounts, as_of=as_of, lookback_days=lookback_days,
                        timezone=timezone, cache=True)
 
 
-def _table_command(which: str, events, accounts, timezone, as_of, lookback_days, fmt, out):
+def _table_command(which: str, events, accounts, timezone, as_of, lookback_days, fmt, out,
+                   where_bin: str | None = None, bins: int = 10):
     m = _measure(events, accounts, timezone, as_of, lookback_days)
+    title = f"{which} (as of {m.as_of:%Y-%m-%d %H:%M} UTC)"
     with _working(f"Measuring {which}..."):
-        table = getattr(m, which).to_pyarrow()
-    write_table(table, fmt, out, title=f"{which} (as of {m.as_of:%Y-%m-%d %H:%M} UTC)")
+        if where_bin is None:
+            table = getattr(m, which).to_pyarrow()
+        else:
+            table, title = _in_bin(m, which, where_bin, bins, title)
+    write_table(table, fmt, out, title=title)
+
+
+def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
+    from valueclock.engine.distributions import DIST_PARTS, parse_bin
+
+    part, index = parse_bin(where_bin)
+    if DIST_PARTS[part].table != which:
+        fits = [p for p, d in DIST_PARTS.items() if d.table == which]
+        raise UsageError(f"{part} is a distribution of {DIST_PARTS[part].table}, not of "
+                         f"{which}: use `valueclock {DIST_PARTS[part].table} --where-bin` "
+                         f"(here: {', '.join(fits)})")
+    table = m.in_bin(part, index, bins).to_pyarrow()
+    edges = m.distributions(bins)[part]["bins"][index]
+    return table, (f"{title}, {part} bin {index}: {edges['lo']:g} to {edges['hi']:g} "
+                   f"({table.num_rows:,} rows)")
+
 
 
 @app.command()
-def accounts(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+def accounts(events: Events = None, workspace: WorkspaceOpt = None,
+             accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
              as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
-             format: FormatOpt = "csv", out: OutOpt = None) -> None:
+             format: FormatOpt = "csv", out: OutOpt = None,
+             where_bin: Annotated[str | None, _where_bin_opt(
+                 "ttv_before_days, ttv_after_days or ttcv_days")] = None,
+             bins: BinsOpt = 10) -> None:
     """One row per sold account: its Time to Value before and after the sale, its cases,
     its Time to Smile and its own Time to Customer Value.
 
@@ -94,23 +136,28 @@ def accounts(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt
     first_value_after_at, ttv_after_days, value_reached, waiting_days, cases, open_cases,
     smile_hours, ttcv_days, then the attributes of --accounts.
     """
-    _table_command("accounts", events, accounts, timezone, as_of, lookback_days, format, out)
+    _table_command("accounts", events, accounts, timezone, as_of, lookback_days, format, out,
+                   where_bin, bins)
 
 
 @app.command()
-def cases(events: Events, timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
-          format: FormatOpt = "csv", out: OutOpt = None) -> None:
+def cases(events: Events = None, workspace: WorkspaceOpt = None,
+          timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
+          format: FormatOpt = "csv", out: OutOpt = None,
+          where_bin: Annotated[str | None, _where_bin_opt("smile_hours")] = None,
+          bins: BinsOpt = 10) -> None:
     """One row per measured case (an interruption of the customer's use) and its clock.
 
     Columns: case_id, account_id, started_at, smiled_at, resolved, smile_hours,
     elapsed_hours, open_hours, reopens, handoffs, then the attributes of the case's
     interruption event (extra columns of the log, such as priority).
     """
-    _table_command("cases", events, None, timezone, as_of, None, format, out)
+    _table_command("cases", events, None, timezone, as_of, None, format, out, where_bin, bins)
 
 
 @app.command()
-def holds(events: Events, timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
+def holds(events: Events = None, workspace: WorkspaceOpt = None,
+          timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
           format: FormatOpt = "csv", out: OutOpt = None) -> None:
     """Who held each case's clock: one row per case and team, with the hours it held.
 
@@ -121,26 +168,46 @@ def holds(events: Events, timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
 
 
 @app.command()
-def report(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+def report(events: Events = None, workspace: WorkspaceOpt = None,
+           accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
            as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
            stat: Annotated[str, typer.Option(
                "--stat", help="Statistic of each part: median, mean, or a percentile "
                               "such as p90.")] = "median",
            format: Annotated[str, typer.Option("--format", "-f",
                                                help="text or json.")] = "text",
-           out: OutOpt = None) -> None:
+           out: OutOpt = None,
+           target_days: Annotated[float, typer.Option(
+               "--target-days", help="Target for each account's own Time to Customer Value "
+                                     "(accounts_meeting_target: share of accounts at value "
+                                     "with ttcv_days at or under it).")] = 0.0,
+           by: Annotated[str | None, typer.Option(
+               "--by", metavar="ATTR",
+               help="Summary per value of an attribute: an account attribute of "
+                    "--accounts (segment, region...) or a case attribute (priority...); "
+                    "account:NAME or case:NAME when both have it.")] = None,
+           every: Annotated[str | None, typer.Option(
+               "--every", help="Summary per period: week, month or quarter (Time to Value "
+                               "by sale cohort, Time to Smile by case start; UTC).")] = None,
+           min_size: Annotated[int, typer.Option(
+               "--min-size", min=0, help="Slices and periods with fewer accounts or cases "
+                                         "than this are flagged small.")] = 30,
+           bins: BinsOpt = 10) -> None:
     """The summary: the three parts of the law, the total, who holds the clock, and the
     data problems found.
 
     The total adds the statistic of each part, as the law does: Time to Value before sale
     over sold accounts, after sale over accounts that reached value, Time to Smile over
-    resolved cases.
+    resolved cases. Beside it: the same counting the unfinished (Kaplan-Meier), each
+    account's own total against --target-days, the spread of each part, and with --by
+    or --every the summary per slice or period. Every JSON key: docs/report-json.md.
     """
     if format not in ("text", "json"):
         raise UsageError(f"unknown format {format!r} for report (use text or json)")
     m = _measure(events, accounts, timezone, as_of, lookback_days)
     with _working("Measuring..."):
-        summary = m.summary(stat)
+        summary = m.summary(stat, target_days=target_days, by=by, every=every,
+                            min_size=min_size, bins=bins)
     if format == "json":
         text = dumps(summary) + "\n"
         if out:
@@ -153,7 +220,8 @@ def report(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt =
 
 
 @app.command()
-def check(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+def check(events: Events = None, workspace: WorkspaceOpt = None,
+          accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
           as_of: AsOfOpt = None,
           format: Annotated[str, typer.Option("--format", "-f",
                                               help="text or json.")] = "text",
@@ -176,6 +244,61 @@ def check(events: Events, accounts: AccountsOpt = None, timezone: TimezoneOpt = 
         render_problems(problems, Console())
     if strict and problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def survival(events: Events = None, workspace: WorkspaceOpt = None,
+             timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
+             part: Annotated[str, typer.Option(
+                 "--part", help="ttv_after: sold accounts until value, those still waiting "
+                                "censored at waiting_days; smile: cases until the smile, "
+                                "open ones censored at open_hours.")] = "ttv_after",
+             format: Annotated[str, typer.Option(
+                 "--format", "-f", help="text, csv, json or parquet.")] = "text",
+             alpha: Annotated[float, typer.Option(
+                 "--alpha", min=0.0001, max=0.5,
+                 help="The band is the 1 - alpha pointwise confidence interval.")] = 0.05,
+             all_rows: Annotated[bool, typer.Option(
+                 "--all", help="Text: show every row of the curve, not only each 5% "
+                               "step.")] = False,
+             out: OutOpt = None) -> None:
+    """The Kaplan-Meier curve of Time to Value after sale or of Time to Smile: unfinished
+    journeys counted, not dropped.
+
+    Columns: duration (days or hours), at_risk, events (finished there), censored (still
+    unfinished there), survival (estimated share not finished yet), ci_lower, ci_upper
+    (exponential Greenwood band, as lifelines). The quantile q is the smallest duration at
+    which survival falls to 1 - q or below.
+    """
+    from valueclock.engine import iso
+    from valueclock.engine.survival import describe, km_part
+    from valueclock.render_stats import render_survival
+
+    if format not in ("text", "csv", "json", "parquet"):
+        raise UsageError(f"unknown format {format!r} for survival (use text, csv, json or "
+                         "parquet)")
+    p = km_part(part)
+    m = _measure(events, None, timezone, as_of, None)
+    with _working("Estimating..."):
+        curve = m.survival(p.name, alpha=alpha)
+        info = describe(m.accounts if p.table == "accounts" else m.cases, p, curve)
+    info["as_of"] = iso(m.as_of)
+    if format in ("csv", "parquet"):
+        write_table(curve.to_arrow(), format, out)
+        return
+    if format == "json":
+        data = {k: info[k] for k in ("part", "unit", "as_of", "alpha", "subjects", "events",
+                                     "censored", "quantiles", "completed")}
+        data["curve"] = curve.rows()
+        text = dumps(data) + "\n"
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return
+    console = Console(file=out.open("w", encoding="utf-8"), width=100) if out else Console()
+    info["as_of"] = f"{m.as_of:%Y-%m-%d %H:%M} UTC"
+    render_survival(curve, info, console, show_all=all_rows)
 
 
 @app.command()
@@ -233,6 +356,7 @@ def _mount_sources() -> None:
 
 
 _mount_sources()
+_register_workspace_commands(app)
 
 
 def main() -> None:

@@ -9,6 +9,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from valueclock.render_stats import (
+    add_unfinished_row,
+    customer_total_line,
+    slice_tables,
+    spread_table,
+)
+
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
@@ -43,11 +50,13 @@ def render_report(s: dict[str, Any], console: Console) -> None:
                   f"over {_plural(sold, 'sold account')}")
     parts.add_row("Time to Value after sale", _days(s["ttv_after_days"], sign=True),
                   f"{reached:,} of {sold:,} reached value; {s['waiting_accounts']:,} waiting")
+    add_unfinished_row(parts, s, "ttv_after")
     smile = s["smile_hours"]
     parts.add_row("Time to Smile",
                   "n/a" if smile is None else f"{smile:+,.1f} hours",
                   f"over {_plural(s['resolved_cases'], 'resolved case')}; "
                   f"{s['open_cases']:,} open")
+    add_unfinished_row(parts, s, "smile")
     parts.add_row(Text("= Time to Customer Value", style="bold"),
                   Text(_days(s["ttcv_days"], sign=True), style="bold"), total)
 
@@ -57,6 +66,13 @@ def render_report(s: dict[str, Any], console: Console) -> None:
         f"({s['resolved_cases']:,} resolved, {s['open_cases']:,} open)")
 
     items: list[Any] = [head, sub, Text(""), parts, Text(""), counts]
+    own = customer_total_line(s)
+    if own is not None:
+        items.append(own)
+    spread = spread_table(s)
+    if spread is not None:
+        items += [Text(""), spread]
+    items += slice_tables(s)
     if s["teams"]:
         teams = Table(box=None, padding=(0, 2))
         teams.add_column("team")

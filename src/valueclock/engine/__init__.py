@@ -14,10 +14,14 @@ import ibis
 import ibis.expr.types as ir
 
 from valueclock.engine import cases as _cases
+from valueclock.engine import distributions as _distributions
 from valueclock.engine import journeys as _journeys
+from valueclock.engine import slices as _slices
+from valueclock.engine import survival as _survival
 from valueclock.engine.prepare import PROBLEMS, prepare
 from valueclock.engine.summary import Stat, days_text, law
 from valueclock.schema import EVENT_COLUMNS
+from valueclock.stats import SurvivalCurve, kaplan_meier
 
 __all__ = ["Measurement", "measure", "Stat", "days_text", "law", "PROBLEMS"]
 
@@ -121,8 +125,33 @@ class Measurement:
         return [{"team": r["team"], "hours": float(r["hours"]), "cases": int(r["cases"])}
                 for r in rows]
 
-    def summary(self, stat: str | Stat = "median") -> dict[str, Any]:
-        """The report as a dict: the keys of ``valueclock report --format json``."""
+    def survival(self, part: str = "ttv_after", alpha: float = 0.05) -> SurvivalCurve:
+        """The Kaplan-Meier curve of ``ttv_after`` (accounts still waiting censored at
+        ``waiting_days``) or ``smile`` (open cases censored at ``open_hours``)."""
+        p = _survival.km_part(part)
+        table = self.accounts if p.table == "accounts" else self.cases
+        return _survival.curves(table, p, alpha=alpha).get(None) or kaplan_meier([], [], [])
+
+    def distributions(self, bins: int = 10) -> dict[str, Any]:
+        """Percentiles and histogram bins of each part (``distributions`` of the report)."""
+        return _distributions.distributions(self.accounts, self.cases, bins)
+
+    def in_bin(self, part: str, index: int, bins: int = 10) -> ir.Table:
+        """The accounts (for ``smile_hours``: the cases) inside bin ``index`` of ``part``'s
+        distribution made with ``bins``."""
+        return _distributions.in_bin(self.accounts, self.cases, part, index, bins)
+
+    def summary(self, stat: str | Stat = "median", *, target_days: float = 0.0,
+                by: str | None = None, every: str | None = None, min_size: int = 30,
+                bins: int = 10) -> dict[str, Any]:
+        """The report as a dict: the keys of ``valueclock report --format json``.
+
+        ``target_days`` is the target of ``accounts_meeting_target``; ``by`` an attribute
+        to slice by (``slices``); ``every`` ``week``, ``month`` or ``quarter``
+        (``periods``); slices and periods with fewer than ``min_size`` accounts or cases
+        are flagged ``small``; ``bins`` is how many histogram bins distributions aim at.
+        See ``docs/report-json.md``.
+        """
         stat = Stat.parse(stat) if isinstance(stat, str) else stat
         a, c = self.accounts, self.cases
         acc = a.aggregate(
@@ -145,7 +174,7 @@ class Measurement:
         smile = _num(cs["smile"])
         total = law(before, after, smile)
         n_cases, resolved = int(cs["n"] or 0), int(cs["resolved"] or 0)
-        return {
+        base = {
             "as_of": iso(self.as_of),
             "stat": stat.name,
             "lookback_days": self.lookback_days,
@@ -166,6 +195,8 @@ class Measurement:
             "teams": self.teams(),
             "data_problems": self.problem_summary(),
         }
+        return _slices.extend(self, base, stat, target_days=target_days, by=by,
+                              every=every, min_size=min_size, bins=bins)
 
 
 def _num(value: Any) -> float | None:
