@@ -1,10 +1,11 @@
 """Reading a status log from a file, and writing canonical events to one.
 
-Reading follows the event reader (:mod:`valueclock.events`): the format is chosen by the
-extension (``.csv``, ``.tsv``, ``.parquet``/``.pq``, ``.jsonl``/``.ndjson``/``.json``, each
-optionally compressed, e.g. ``.csv.gz``); every CSV column is read as text, so ids such as
-``007`` keep their zeros. Only the columns asked for are read, which keeps wide help-desk
-exports small in memory.
+Reading *is* the event reader's (:mod:`valueclock.events`), so a status log is read exactly
+as an event log is: the format is chosen by the extension (``.csv``, ``.tsv``,
+``.parquet``/``.pq``, ``.jsonl``/``.ndjson``/``.json``, each optionally compressed, e.g.
+``.csv.gz``); every CSV column is read as text, so ids such as ``007`` keep their zeros.
+This module only picks the columns asked for, and reads a CSV *stream* (a file inside a
+zip archive), which the event reader does not.
 
 Writing is atomic: the events go to a temporary file beside the target, which is renamed
 into place only when it is complete, so a failure never leaves half a file.
@@ -25,41 +26,21 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from valueclock import events as _events
 from valueclock.errors import InputError
 
 __all__ = ["read_table", "read_csv_stream", "write_events"]
 
-_FORMATS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "tsv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-}
-_COMPRESSED = (".gz", ".bz2", ".zst", ".lz4")
-
-
 def file_format(path: Path) -> str:
     """``csv``, ``tsv``, ``parquet`` or ``jsonl``, from the extension of ``path``."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes = suffixes[:-1]
-    ext = suffixes[-1] if suffixes else ""
-    if ext not in _FORMATS:
-        raise InputError("unknown file type (expected .csv, .tsv, .parquet, .jsonl or .json)",
-                         path=str(path))
-    return _FORMATS[ext]
+    return _events.file_format(Path(path))
 
 
 def check_file(path: Path) -> None:
     """Raise :class:`InputError` unless ``path`` is a readable, non-empty file."""
-    if not path.exists():
-        raise InputError("file not found", path=str(path))
-    if path.is_dir():
-        raise InputError("is a directory, not a file", path=str(path))
-    if path.stat().st_size == 0:
-        raise InputError("the file is empty", path=str(path))
+    _events._check_file(Path(path))
 
 
 def _missing(path: str, wanted: Sequence[str], found: Sequence[str]) -> None:
@@ -128,31 +109,13 @@ class _Prefixed(io.RawIOBase):
 
 
 def read_table(path: str | Path, columns: Sequence[str]) -> pa.Table:
-    """Read the named ``columns`` of a status log file (CSV, Parquet or JSON lines).
+    """Read the named ``columns`` of a status log file (CSV, Parquet or JSON lines), with
+    the event reader (:mod:`valueclock.events`).
 
     Raises :class:`InputError` naming the file when it is missing, unreadable, or lacks
     one of the ``columns`` (naming that column too).
     """
-    path = Path(path)
-    check_file(path)
-    fmt = file_format(path)
-    wanted = list(dict.fromkeys(columns))
-    if fmt in ("csv", "tsv"):
-        with pa.input_stream(str(path)) as raw:  # decompresses by extension
-            return read_csv_stream(raw, wanted, name=str(path),
-                                   delimiter="\t" if fmt == "tsv" else ",")
-    try:
-        if fmt == "parquet":
-            found = pq.read_schema(str(path)).names
-            _missing(str(path), wanted, found)
-            return pq.read_table(str(path), columns=wanted)
-        table = pajson.read_json(str(path))
-    except InputError:
-        raise
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, UnicodeDecodeError) as exc:
-        raise _cannot_read(path, fmt, exc) from None
-    _missing(str(path), wanted, table.column_names)
-    return table.select(wanted)
+    return _events.read_columns(path, columns)
 
 
 def _iso_text(ts: pa.ChunkedArray) -> pa.ChunkedArray:
