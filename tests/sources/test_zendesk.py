@@ -257,3 +257,17 @@ def test_export_files_give_the_same_events_as_the_api(fake, tmp_path):
     result = runner.invoke(app, ["zendesk", str(export), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert len(rows(out)) == 4
+
+
+def test_a_workspace_keeps_the_cursor_and_adds_each_event_once(fake, tmp_path):
+    from valueclock.workspace import Workspace
+
+    Workspace.init(tmp_path / "ws").close()
+    args = ["zendesk", "--url", fake.url, "-w", str(tmp_path / "ws")]
+    first = runner.invoke(app, args, env=ENV)
+    assert first.exit_code == 0, first.output
+    assert "4 events added, 0 already there" in " ".join(first.output.split())
+    states = list((tmp_path / "ws" / ".valueclock-state").iterdir())
+    assert len(states) == 1 and json.loads(states[0].read_text())["cursor"] == "c2"
+    second = runner.invoke(app, args, env=ENV)  # ticket 2 again, from the cursor
+    assert "0 events added, 1 already there" in " ".join(second.output.split())
