@@ -177,3 +177,14 @@ def test_failures_are_one_line_and_write_nothing(fake, tmp_path, command, reply,
     assert isinstance(result.exception, InputError)
     assert message in str(result.exception) and "\n" not in str(result.exception)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_expired_salesforce_query_locator_is_one_line_and_writes_nothing(fake, tmp_path):
+    fake.fail["/services/data/v60.0/query/01gX"] = Reply(
+        [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}], 400)
+    out = tmp_path / "sales.csv"
+    out.write_text("kept\n")
+    result = runner.invoke(app, ["salesforce", "--url", fake.url, "-o", str(out)], env=ENV)
+    assert isinstance(result.exception, InputError)
+    assert "query's next page expire" in str(result.exception)
+    assert out.read_text() == "kept\n" and len(list(tmp_path.iterdir())) == 1

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import click
 import pyarrow as pa
 import typer
 from rich.console import Console
@@ -86,8 +87,9 @@ def _finish(result: ConversionResult, out: Path | None, started: float,
             workspace: Path | None = None, *, events: pa.Table | None = None,
             unit: str = "cases", notes: Sequence[str] = ()) -> None:
     """Write the events (``events``, else the result's) and print what was done."""
+    ctx = click.get_current_context(silent=True)
     done = deliver(result.events if events is None else events, out=out,
-                   workspace=workspace)
+                   workspace=workspace, name=ctx.info_name if ctx else "import")
     console = Console()
     seconds = _time.perf_counter() - started
     kinds = ", ".join(f"{k} {v:,}" for k, v in result.kind_counts().items()) or "none"

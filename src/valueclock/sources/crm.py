@@ -158,7 +158,15 @@ def fetch_salesforce(client: ApiClient, *, account_key: str = "id", where: str |
     changes: list[Change] = []
     seen: set[str] = set()
     while path:
-        page = client.get(path, params=params)
+        try:
+            page = client.get(path, params=params)
+        except ApiError as exc:
+            if "INVALID_QUERY_LOCATOR" in (exc.body or ""):
+                raise ApiError("Salesforce let the query's next page expire "
+                               "(INVALID_QUERY_LOCATOR) before it was read; nothing was "
+                               "written: run the import again", status=exc.status,
+                               body=exc.body) from None
+            raise
         for record in need(page, "records", list, "Salesforce", client.url(path)):
             if isinstance(record, dict):
                 changes.append(_salesforce_change(record, account_key))

@@ -114,9 +114,12 @@ def merge_events(existing: Path, new: pa.Table, replaced_cases: Iterable[str]) -
     return pa.concat_tables([kept, fresh])
 
 
-def deliver(events: pa.Table, *, out: Path | None = None,
-            workspace: Path | None = None) -> dict[str, Any]:
-    """Write ``events`` to ``out`` or ingest them into ``workspace``; what was done."""
+def deliver(events: pa.Table, *, out: Path | None = None, workspace: Path | None = None,
+            name: str = "imported-events") -> dict[str, Any]:
+    """Write ``events`` to ``out`` or ingest them into ``workspace``; what was done.
+
+    ``name`` names the staged file the workspace records as the ingest's source
+    (``zendesk.parquet``)."""
     if (out is None) == (workspace is None):
         raise UsageError("say where the events go: --out EVENTS.csv (or .parquet), or "
                          "-w WORKSPACE (one of them)")
@@ -128,7 +131,7 @@ def deliver(events: pa.Table, *, out: Path | None = None,
     except ImportError:  # pragma: no cover - the workspace is part of the package
         raise UsageError("this valueclock has no workspaces: use --out EVENTS.csv") from None
     with tempfile.TemporaryDirectory(prefix="valueclock-import-") as folder:
-        staged = write_events(events, Path(folder) / "imported-events.parquet")
+        staged = write_events(events, Path(folder) / f"{_slug(name)}.parquet")
         with Workspace.open(workspace) as ws:
             result = ws.ingest([staged])
     return {"workspace": str(workspace), "added": getattr(result, "added", None),
