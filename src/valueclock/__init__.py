@@ -12,11 +12,13 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from valueclock.api import measure
+from valueclock.calendar import Calendar
 from valueclock.engine import Measurement, Stat, days_text
 from valueclock.errors import InputError, UsageError, ValueclockError
 from valueclock.events import read_accounts, read_events
 
 __all__ = [
+    "Calendar",
     "InputError",
     "Measurement",
     "Stat",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from valueclock.calendar import Calendar, load_calendar
 from valueclock.engine import Measurement
 from valueclock.events import parse_instant, read_accounts, read_events
 
@@ -45,7 +46,9 @@ def _utc(moment: datetime | str | None, timezone: str) -> datetime | None:
 def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame | str | Path
             | None = None, as_of: datetime | str | None = None,
             lookback_days: float | None = None, timezone: str = "UTC",
-            con: Any = None, cache: bool = False) -> Measurement:
+            con: Any = None, cache: bool = False,
+            calendar: Calendar | str | Path | Mapping[str, Any] | None = None,
+            scale: Mapping[str, float] | None = None) -> Measurement:
     """Measure Time to Customer Value.
 
     ``events`` is a path or list of paths (CSV, Parquet, JSON lines), an Arrow table or
@@ -53,6 +56,10 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
     events with naive UTC timestamps. ``as_of`` is a datetime (naive: in ``timezone``)
     or ISO 8601 text; it defaults to the latest usable timestamp. ``con`` is an Ibis
     connection to compute on (in-memory DuckDB by default).
+
+    ``calendar`` (a TOML path, a parsed dict or a :class:`Calendar`) measures the clock in
+    business hours; ``scale`` (``{team: factor}``) measures it as if each of those teams
+    held each case for factor times as long. See ``docs/teams-calendar-whatif.md``.
 
     >>> m = measure("events.csv", as_of="2026-03-01")      # doctest: +SKIP
     >>> m.summary()["ttcv_text"], m.accounts.to_pandas()    # doctest: +SKIP
@@ -62,7 +69,8 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
     attrs = None if accounts is None else _as_table(accounts, con, read_accounts,
                                                     "valueclock_accounts")
     return Measurement(table, accounts=attrs, as_of=_utc(as_of, timezone),
-                       lookback_days=lookback_days, cache=cache)
+                       lookback_days=lookback_days, cache=cache,
+                       calendar=load_calendar(calendar), scale=scale)
 
 
 __all__ = ["measure", "read_events", "read_accounts"]

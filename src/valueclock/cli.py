@@ -12,7 +12,8 @@ from rich.console import Console
 
 from valueclock import __version__
 from valueclock.api import measure
-from valueclock.engine import Measurement
+from valueclock.calendar import Calendar
+from valueclock.engine import Measurement, iso
 from valueclock.errors import UsageError, ValueclockError
 from valueclock.output import FORMATS, dumps, write_table
 from valueclock.render import render_problems, render_report
@@ -60,6 +61,10 @@ FormatOpt = Annotated[str, typer.Option(
     "--format", "-f", help=f"Output format: {', '.join(FORMATS)}.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Write to this file instead of standard output.")]
+CalendarOpt = Annotated[Path | None, typer.Option(
+    "--calendar", help="Business hours (TOML: timezone, holidays, [hours], [teams.NAME]; see "
+                       "docs/calendar.md): Time to Smile, holds, elapsed and open hours are "
+                       "counted in business hours. Default: calendar hours.")]
 BinsOpt = Annotated[int, typer.Option(
     "--bins", min=1, help="About how many histogram bins each distribution has (use the "
                           "same number with --where-bin as with the report).")]
@@ -84,18 +89,22 @@ def _working(message: str):
 
 
 def _measure(events: list[Path], accounts: Path | None, timezone: str, as_of: str | None,
-             lookback_days: float | None) -> Measurement:
-    from_workspace = measure_workspace(events, accounts, timezone, as_of, lookback_days)
+             lookback_days: float | None, calendar: Path | None = None,
+             scale: dict[str, float] | None = None) -> Measurement:
+    cal = None if calendar is None else Calendar.load(calendar)
+    from_workspace = measure_workspace(events, accounts, timezone, as_of, lookback_days,
+                                       calendar=cal, scale=scale)
     if from_workspace is not None:
         return from_workspace
     with _working(f"Reading {len(events)} file(s)..."):
         return measure(events, accounts=accounts, as_of=as_of, lookback_days=lookback_days,
-                       timezone=timezone, cache=True)
+                       timezone=timezone, cache=True, calendar=cal, scale=scale)
 
 
 def _table_command(which: str, events, accounts, timezone, as_of, lookback_days, fmt, out,
-                   where_bin: str | None = None, bins: int = 10):
-    m = _measure(events, accounts, timezone, as_of, lookback_days)
+                   where_bin: str | None = None, bins: int = 10,
+                   calendar: Path | None = None):
+    m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
     title = f"{which} (as of {m.as_of:%Y-%m-%d %H:%M} UTC)"
     with _working(f"Measuring {which}..."):
         if where_bin is None:
@@ -128,7 +137,7 @@ def accounts(events: Events = None, workspace: WorkspaceOpt = None,
              format: FormatOpt = "csv", out: OutOpt = None,
              where_bin: Annotated[str | None, _where_bin_opt(
                  "ttv_before_days, ttv_after_days or ttcv_days")] = None,
-             bins: BinsOpt = 10) -> None:
+             bins: BinsOpt = 10, calendar: CalendarOpt = None) -> None:
     """One row per sold account: its Time to Value before and after the sale, its cases,
     its Time to Smile and its own Time to Customer Value.
 
@@ -137,7 +146,7 @@ def accounts(events: Events = None, workspace: WorkspaceOpt = None,
     smile_hours, ttcv_days, then the attributes of --accounts.
     """
     _table_command("accounts", events, accounts, timezone, as_of, lookback_days, format, out,
-                   where_bin, bins)
+                   where_bin, bins, calendar=calendar)
 
 
 @app.command()
@@ -145,32 +154,36 @@ def cases(events: Events = None, workspace: WorkspaceOpt = None,
           timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
           format: FormatOpt = "csv", out: OutOpt = None,
           where_bin: Annotated[str | None, _where_bin_opt("smile_hours")] = None,
-          bins: BinsOpt = 10) -> None:
+          bins: BinsOpt = 10, calendar: CalendarOpt = None) -> None:
     """One row per measured case (an interruption of the customer's use) and its clock.
 
     Columns: case_id, account_id, started_at, smiled_at, resolved, smile_hours,
     elapsed_hours, open_hours, reopens, handoffs, then the attributes of the case's
     interruption event (extra columns of the log, such as priority).
     """
-    _table_command("cases", events, None, timezone, as_of, None, format, out, where_bin, bins)
+    _table_command("cases", events, None, timezone, as_of, None, format, out, where_bin, bins,
+                   calendar=calendar)
 
 
 @app.command()
 def holds(events: Events = None, workspace: WorkspaceOpt = None,
           timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
-          format: FormatOpt = "csv", out: OutOpt = None) -> None:
+          format: FormatOpt = "csv", out: OutOpt = None,
+          calendar: CalendarOpt = None) -> None:
     """Who held each case's clock: one row per case and team, with the hours it held.
 
     Columns: case_id, account_id, team, hours. A case's hours add up to its smile_hours
     (open cases: to its open_hours).
     """
-    _table_command("holds", events, None, timezone, as_of, None, format, out)
+    _table_command("holds", events, None, timezone, as_of, None, format, out,
+                   calendar=calendar)
 
 
 @app.command()
 def report(events: Events = None, workspace: WorkspaceOpt = None,
            accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
            as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
+           calendar: CalendarOpt = None,
            stat: Annotated[str, typer.Option(
                "--stat", help="Statistic of each part: median, mean, or a percentile "
                               "such as p90.")] = "median",
@@ -204,7 +217,7 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
     """
     if format not in ("text", "json"):
         raise UsageError(f"unknown format {format!r} for report (use text or json)")
-    m = _measure(events, accounts, timezone, as_of, lookback_days)
+    m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
     with _working("Measuring..."):
         summary = m.summary(stat, target_days=target_days, by=by, every=every,
                             min_size=min_size, bins=bins)
@@ -330,6 +343,99 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
     if format == "text":
         err.print(f"Next: valueclock accounts {paths['events']} --accounts "
                   f"{paths['accounts']} --format table")
+
+
+@app.command()
+def teams(events: Events = None, workspace: WorkspaceOpt = None,
+          accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+          as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
+          calendar: CalendarOpt = None,
+          format: Annotated[str, typer.Option(
+              "--format", "-f", help="text, csv or json.")] = "text",
+          out: OutOpt = None) -> None:
+    """Per team: who holds the clock, who passes it on, who gets it back, who delivers value.
+
+    Holding the clock: cases touched, hours held (open cases to as_of), share of all hours
+    and of the Time to Smile hours of resolved cases, median hours per case, passes of the
+    clock in and out, and ping-pong cases (the clock came back to the team after another
+    team held it). Delivering value: value events before and after the sale, and the
+    accounts whose first value before / after the sale the team delivered, with the median
+    days. Columns and keys: docs/teams-calendar-whatif.md.
+    """
+    if format not in ("text", "csv", "json"):
+        raise UsageError(f"unknown format {format!r} for teams (use text, csv or json)")
+    m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
+    with _working("Measuring teams..."):
+        table = m.team_stats.to_pyarrow()
+    if format == "csv":
+        write_table(table, "csv", out)
+        return
+    from valueclock.output import rows as _rows
+
+    data = {"as_of": iso(m.as_of), "lookback_days": m.lookback_days, **m.hours_keys(),
+            "teams": _rows(table)}
+    if format == "json":
+        _write_text(dumps(data) + "\n", out)
+        return
+    from valueclock.render_teams import render_teams
+
+    render_teams(data, _console(out))
+
+
+@app.command()
+def whatif(team: Annotated[list[str], typer.Option(
+               "--team", help="A team whose hours holding each case change (repeat with "
+                              "--scale for several teams).", show_default=False)],
+           scale: Annotated[list[float], typer.Option(
+               "--scale", min=0, help="The factor for the --team in the same position: 0.5 "
+                                      "halves its hours, 0 removes them, 2 doubles them.",
+               show_default=False)],
+           events: Events = None, workspace: WorkspaceOpt = None,
+           accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
+           as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
+           calendar: CalendarOpt = None,
+           stat: Annotated[str, typer.Option(
+               "--stat", help="Statistic of each part: median, mean, or a percentile "
+                              "such as p90.")] = "median",
+           format: Annotated[str, typer.Option("--format", "-f",
+                                               help="text or json.")] = "text",
+           out: OutOpt = None) -> None:
+    """What if a team held each case for F times as long? Every number recomputed.
+
+    Each case's Time to Smile (and open hours) becomes the sum of its holds with the
+    team's hours multiplied by F; accounts and the summary follow. Prints Time to Customer
+    Value today and in the what-if, part by part. With --format json: {"today": ...,
+    "whatif": ...}, each the object `valueclock report --format json` prints.
+
+        valueclock whatif events.csv --team Engineering --scale 0.5
+    """
+    if format not in ("text", "json"):
+        raise UsageError(f"unknown format {format!r} for whatif (use text or json)")
+    if len(team) != len(scale):
+        raise UsageError(f"give one --scale for each --team ({len(team)} --team, "
+                         f"{len(scale)} --scale)")
+    factors = dict(zip(team, scale, strict=True))
+    m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
+    with _working("Measuring today and the what-if..."):
+        today = m.summary(stat)
+        changed = m.what_if(factors).summary(stat)
+    if format == "json":
+        _write_text(dumps({"today": today, "whatif": changed}) + "\n", out)
+        return
+    from valueclock.render_teams import render_whatif
+
+    render_whatif(today, changed, _console(out))
+
+
+def _write_text(text: str, out: Path | None) -> None:
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _console(out: Path | None) -> Console:
+    return Console(file=out.open("w", encoding="utf-8"), width=120) if out else Console()
 
 
 def _version(value: bool) -> None:

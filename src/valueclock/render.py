@@ -31,6 +31,16 @@ def _stat_words(stat: str) -> str:
     return {"median": "median", "mean": "mean"}.get(stat, f"{stat} (percentile)")
 
 
+def _hours_note(s: dict[str, Any]) -> str:
+    """How hours are counted, when not plain calendar hours (calendar and scale keys)."""
+    note = ""
+    if s.get("calendar"):
+        note += f"; business hours of {s['calendar'].get('source') or 'a calendar'}"
+    if s.get("scale"):
+        note += "; what-if: " + ", ".join(f"{t} x{f:g}" for t, f in s["scale"].items())
+    return note
+
+
 def render_report(s: dict[str, Any], console: Console) -> None:
     """Print the summary of ``Measurement.summary()``."""
     total = s["ttcv_text"] or "not known yet (no account has reached value)"
@@ -40,6 +50,7 @@ def render_report(s: dict[str, Any], console: Console) -> None:
     sub = Text(f"{_stat_words(s['stat'])} of each part, as of {as_of}"
                + ("" if lookback is None else f", value before sale within {lookback:g} days"),
                style="dim")
+    sub.append(_hours_note(s))
 
     parts = Table.grid(padding=(0, 2))
     parts.add_column()

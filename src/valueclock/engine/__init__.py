@@ -6,22 +6,30 @@ warehouse. Nothing here reads files or prints; :func:`measure` is the entry poin
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 
+from valueclock.engine import business as _business
 from valueclock.engine import cases as _cases
 from valueclock.engine import distributions as _distributions
 from valueclock.engine import journeys as _journeys
 from valueclock.engine import slices as _slices
 from valueclock.engine import survival as _survival
+from valueclock.engine import teams as _teams
+from valueclock.engine import whatif as _whatif
 from valueclock.engine.prepare import PROBLEMS, prepare
 from valueclock.engine.summary import Stat, days_text, law
 from valueclock.schema import EVENT_COLUMNS
 from valueclock.stats import SurvivalCurve, kaplan_meier
+
+if TYPE_CHECKING:
+    from valueclock.calendar import Calendar
 
 __all__ = ["Measurement", "measure", "Stat", "days_text", "law", "PROBLEMS"]
 
@@ -46,12 +54,17 @@ class Measurement:
 
     def __init__(self, events: ir.Table, *, accounts: ir.Table | None = None,
                  as_of: datetime | None = None, lookback_days: float | None = None,
-                 cache: bool = False) -> None:
+                 cache: bool = False, calendar: Calendar | None = None,
+                 scale: Mapping[str, float] | None = None) -> None:
         if lookback_days is not None and lookback_days < 0:
             raise ValueError("lookback_days must be zero or more")
         self._cache = cache
         self._attributes_table = accounts
         self.lookback_days = lookback_days
+        #: Business hours to measure the clock in (None: calendar hours).
+        self.calendar: Calendar | None = calendar
+        #: What-if factors: each team's hours holding a case multiplied by its factor.
+        self.scale: dict[str, float] = _whatif.check_scale(scale)
         prepared = prepare(events, as_of)
         self.as_of: datetime = prepared.as_of
         self._as_of_us = prepared.as_of_us
@@ -70,7 +83,33 @@ class Measurement:
     @cached_property
     def timeline(self) -> ir.Table:
         """Measured case events with the clock's state, holder and running time."""
-        return self._keep(_cases.timeline(self._case_events, self._as_of_us))
+        tl = _cases.timeline(self._case_events, self._as_of_us)
+        if self.calendar is not None:
+            tl = _business.timeline_in_business_hours(
+                tl, self.calendar, self._case_events._us.min(), self._as_of_us)
+        return self._keep(_whatif.apply_scale(tl, self.scale))
+
+    @cached_property
+    def team_stats(self) -> ir.Table:
+        """One row per team: cases it held, hours, shares, passes in and out, ping-pong
+        cases, and the value events it delivered before and after the sale (see
+        ``docs/teams-calendar-whatif.md``)."""
+        return _teams.team_stats(self.timeline, self.cases, self.events, self.lookback_days)
+
+    def what_if(self, scale: Mapping[str, float]) -> Measurement:
+        """The same measurement as if each team in ``scale`` held each case for its factor
+        times as long (on top of this measurement's own scale)."""
+        other = copy.copy(self)
+        for name, attr in vars(Measurement).items():  # forget what the clock gave
+            if isinstance(attr, cached_property) and name != "_case_events":
+                other.__dict__.pop(name, None)
+        other.scale = {**self.scale, **_whatif.check_scale(scale)}
+        return other
+
+    def hours_keys(self) -> dict[str, Any]:
+        """The report keys that say how hours are counted: ``calendar`` and ``scale``."""
+        return {"calendar": None if self.calendar is None else self.calendar.describe(),
+                "scale": dict(self.scale)}
 
     @cached_property
     def cases(self) -> ir.Table:
@@ -192,6 +231,7 @@ class Measurement:
             "smile_days": None if smile is None else smile / 24.0,
             "ttcv_days": total,
             "ttcv_text": days_text(total),
+            **self.hours_keys(),
             "teams": self.teams(),
             "data_problems": self.problem_summary(),
         }

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from valueclock.engine.prepare import US_PER_HOUR, _problem, _quote
+from valueclock.engine.prepare import US_PER_HOUR, _problem, _quote, flag
 from valueclock.schema import CASE_KINDS, UNASSIGNED
 
 #: Columns of the ``cases`` table, in order, before the case attributes.
@@ -36,7 +36,7 @@ def _order(t: ir.Table) -> list:
 def case_events(usable: ir.Table) -> ir.Table:
     """Case events with ``_n_int``, the running count of interruptions in their case."""
     ce = usable.filter(usable.kind.isin(list(CASE_KINDS)))
-    ce = ce.mutate(_is_int=(ce.kind == "interruption").cast("int64"))
+    ce = ce.mutate(_is_int=flag(ce.kind == "interruption"))
     running = ibis.cumulative_window(group_by=ce.case_id, order_by=_order(ce))
     return ce.mutate(_n_int=ce._is_int.sum().over(running))
 
@@ -83,14 +83,17 @@ def timeline(ce: ir.Table, as_of_us: int) -> ir.Table:
                  _next_us=m._us.lead().over(ordered))
     last = m._next_us.isnull()
     m = m.mutate(
-        _start=((m._eff == 1) & (m._prev == 0)).cast("int64"),
+        _start=flag((m._eff == 1) & (m._prev == 0)),
         _stop=(m._eff == 0) & (m._prev == 1),
         _last=last,
         _run_us=ibis.ifelse(m._state == 1,
                             ibis.ifelse(last, ibis.literal(as_of_us, "int64"), m._next_us)
                             - m._us, 0),
     )
-    return m
+    # _wall_us: the interval in calendar time; _clock_us: the moment on the clock that
+    # elapsed hours are measured on. Business hours and what-if rewrite _run_us and
+    # _clock_us (engine/business.py, engine/whatif.py); _wall_us stays.
+    return m.mutate(_wall_us=m._run_us, _clock_us=m._us)
 
 
 def cases(tl: ir.Table, attributes: list[str]) -> ir.Table:
@@ -102,13 +105,13 @@ def cases(tl: ir.Table, attributes: list[str]) -> ir.Table:
     agg = tl.group_by(tl.case_id).aggregate(
         account_id=tl.account_id.max(where=starter),
         started_at=tl.timestamp.min(),
-        _start_us=tl._us.min(),
+        _start_us=tl._clock_us.min(),
         _smiled_at=tl.timestamp.max(where=tl._stop),
-        _smiled_us=tl._us.max(where=tl._stop),
+        _smiled_us=tl._clock_us.max(where=tl._stop),
         _final=tl._state.max(where=tl._last),
         _run_us=tl._run_us.sum(),
         _starts=tl._start.sum(),
-        handoffs=(tl.kind == "handoff").cast("int64").sum(),
+        handoffs=flag(tl.kind == "handoff").sum(),
         **{name: tl[name].max(where=starter) for name in attributes},
     )
     resolved = agg._final == 0
@@ -127,11 +130,12 @@ def cases(tl: ir.Table, attributes: list[str]) -> ir.Table:
 
 
 def holds(tl: ir.Table, case_table: ir.Table) -> ir.Table:
-    """One row per case and team that held its clock for a positive time."""
+    """One row per case and team that held its clock for a positive (calendar) time."""
     running = tl.filter(tl._state == 1)
     per_team = running.group_by([running.case_id, running._holder]).aggregate(
-        _us=running._run_us.sum(), _from=running._us.min())
-    per_team = per_team.filter(per_team._us > 0)
+        _us=running._run_us.sum(), _wall=running._wall_us.sum(), _from=running._us.min())
+    # Held for some calendar time (in business hours or a what-if, possibly 0 hours).
+    per_team = per_team.filter(per_team._wall > 0)
     owners = case_table.select(_case=case_table.case_id, account_id=case_table.account_id)
     joined = per_team.join(owners, per_team.case_id == owners._case)
     return joined.select(
