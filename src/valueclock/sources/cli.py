@@ -33,8 +33,10 @@ from valueclock.sources.xes import xes_to_events
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Turn a status log or an export (ServiceNow, Helpdesk, XES, OCEL) into canonical "
-         "events: interruption, handoff, smile, reopen.",
+    help="Turn where the data lives into canonical events: help desks and trackers (status "
+         "logs, ServiceNow, Helpdesk, XES, OCEL, Zendesk, Jira) into interruption, handoff, "
+         "smile, reopen; CRMs (Salesforce, HubSpot) into sale; analytics (Segment, Mixpanel, "
+         "PostHog, GA4) into value. See docs/sources.md.",
     no_args_is_help=True,
 )
 
