@@ -159,3 +159,20 @@ def test_teams_command_csv_json_and_text(tmp_path):
     path = write_log(tmp_path / "e.csv", "a,2026-01-01T00:00:00Z,sale,,,")
     empty = run("teams", path).stdout
     assert "No case has been held" in empty
+
+
+def test_every_column_key_and_option_is_documented():
+    from tests.conftest import REPO
+    from tests.test_cli import run
+
+    doc = (REPO / "docs" / "teams-calendar-whatif.md").read_text()
+    for name in (*TEAM_COLUMNS, "as_of", "lookback_days", "calendar", "scale", "today",
+                 "whatif"):
+        assert f"`{name}`" in doc, name
+    for option in ("--team", "--scale", "--calendar", "--format", "--accounts", "--as-of",
+                   "--timezone", "--lookback-days", "--stat"):
+        assert option in doc, option
+    calendar_doc = (REPO / "docs" / "calendar.md").read_text()
+    for key in ("timezone", "holidays", "[hours]", "[teams.NAME]", "source", "24:00"):
+        assert key in calendar_doc, key
+    assert "--calendar" in " ".join(run("teams", "--help").stdout.split())
