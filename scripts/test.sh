@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests need: PostgreSQL (cross-engine tests) and Java (Spark).
+# System packages the tests need: PostgreSQL (cross-engine tests), Java (Spark) and
+# Debian's chromium (browser tests of the report and dashboard; Playwright drives it and
+# never downloads a browser of its own).
 need=()
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

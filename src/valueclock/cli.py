@@ -17,6 +17,7 @@ from valueclock.engine import Measurement, iso
 from valueclock.errors import UsageError, ValueclockError
 from valueclock.output import FORMATS, dumps, write_table
 from valueclock.render import render_problems, render_report
+from valueclock.web.command import register as _register_serve
 from valueclock.workspace_cli import WorkspaceOpt, measure_workspace
 from valueclock.workspace_cli import register as _register_workspace_commands
 
@@ -187,8 +188,9 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
            stat: Annotated[str, typer.Option(
                "--stat", help="Statistic of each part: median, mean, or a percentile "
                               "such as p90.")] = "median",
-           format: Annotated[str, typer.Option("--format", "-f",
-                                               help="text or json.")] = "text",
+           format: Annotated[str, typer.Option(
+               "--format", "-f", help="text, json, or html (one self-contained page with "
+                                      "charts; see docs/dashboard.md).")] = "text",
            out: OutOpt = None,
            target_days: Annotated[float, typer.Option(
                "--target-days", help="Target for each account's own Time to Customer Value "
@@ -205,7 +207,11 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
            min_size: Annotated[int, typer.Option(
                "--min-size", min=0, help="Slices and periods with fewer accounts or cases "
                                          "than this are flagged small.")] = 30,
-           bins: BinsOpt = 10) -> None:
+           bins: BinsOpt = 10,
+           charts: Annotated[Path | None, typer.Option(
+               "--charts", metavar="DIR",
+               help="With --format html: also write the main charts to DIR as SVG and "
+                    "PNG, for slides.")] = None) -> None:
     """The summary: the three parts of the law, the total, who holds the clock, and the
     data problems found.
 
@@ -215,9 +221,20 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
     account's own total against --target-days, the spread of each part, and with --by
     or --every the summary per slice or period. Every JSON key: docs/report-json.md.
     """
-    if format not in ("text", "json"):
-        raise UsageError(f"unknown format {format!r} for report (use text or json)")
+    if format not in ("text", "json", "html"):
+        raise UsageError(f"unknown format {format!r} for report (use text, json or html)")
+    if charts is not None and format != "html":
+        raise UsageError("--charts needs --format html")
     m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
+    if format == "html":
+        from valueclock.report import write_report
+
+        with _working("Drawing the report..."):
+            html = write_report(m, out, stat=stat, target_days=target_days, by=by,
+                                every=every, min_size=min_size, bins=bins, charts_dir=charts)
+        if out is None:
+            sys.stdout.write(html)
+        return
     with _working("Measuring..."):
         summary = m.summary(stat, target_days=target_days, by=by, every=every,
                             min_size=min_size, bins=bins)
@@ -463,6 +480,7 @@ def _mount_sources() -> None:
 
 _mount_sources()
 _register_workspace_commands(app)
+_register_serve(app)
 
 
 def main() -> None:
