@@ -18,6 +18,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from valueclock.engine.prepare import flag
 from valueclock.errors import UsageError
 from valueclock.stats import PERCENTILES, nice_bins, percentile_name
 
@@ -64,7 +65,7 @@ def _stats(tables: dict[str, ir.Table]) -> dict[str, dict[str, Any]]:
             aggs[f"{p.name}__min"] = x.min()
             aggs[f"{p.name}__max"] = x.max()
             if p.unfinished:
-                aggs[f"{p.name}__unfinished"] = t[p.unfinished].cast("int64").sum()
+                aggs[f"{p.name}__unfinished"] = flag(t[p.unfinished]).sum()
             for i, q in enumerate(PERCENTILES):
                 aggs[f"{p.name}__q{i}"] = x.quantile(q)
         row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
@@ -115,7 +116,7 @@ def distributions(accounts: ir.Table, cases: ir.Table,
                 continue
             for k, (lo, hi) in enumerate(edges[p.name]):
                 last = k == len(edges[p.name]) - 1
-                aggs[f"{p.name}__{k}"] = _in(t[p.name], lo, hi, last).cast("int64").sum()
+                aggs[f"{p.name}__{k}"] = flag(_in(t[p.name], lo, hi, last)).sum()
         if not aggs:
             continue
         row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]

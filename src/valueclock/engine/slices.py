@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import ibis.expr.types as ir
 
 from valueclock.engine.journeys import ACCOUNT_COLUMNS, latest_attributes
+from valueclock.engine.prepare import flag
 from valueclock.engine.summary import Stat, days_text, law
 from valueclock.engine.survival import KM_PARTS, curves
 from valueclock.errors import UsageError
@@ -68,12 +69,12 @@ def _account_figures(a: ir.Table, stat: Stat, target_days: float,
     rows = _groups(
         a, key,
         sold=a.count(),
-        reached=reached.cast("int64").sum(),
-        waiting=(~reached).cast("int64").sum(),
+        reached=flag(reached).sum(),
+        waiting=flag(~reached).sum(),
         before=stat.of(a.ttv_before_days),
         after=stat.of(a.ttv_after_days, where=reached),
         own=stat.of(a.ttcv_days, where=reached),
-        meeting=(reached & (a.ttcv_days <= target_days)).cast("int64").sum(),
+        meeting=flag(reached & (a.ttcv_days <= target_days)).sum(),
     )
     out = {}
     for g, r in rows.items():
@@ -94,7 +95,7 @@ def _account_figures(a: ir.Table, stat: Stat, target_days: float,
 
 
 def _case_figures(c: ir.Table, stat: Stat, key: str | None) -> dict[Hashable, dict[str, Any]]:
-    rows = _groups(c, key, n=c.count(), resolved=c.resolved.cast("int64").sum(),
+    rows = _groups(c, key, n=c.count(), resolved=flag(c.resolved).sum(),
                    smile=stat.of(c.smile_hours))
     out = {}
     for g, r in rows.items():

@@ -15,6 +15,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from valueclock.engine.prepare import flag
 from valueclock.errors import UsageError
 from valueclock.stats import SurvivalCurve, kaplan_meier, percentile_name
 
@@ -69,7 +70,7 @@ def km_counts(table: ir.Table, part: KMPart, key: ir.Value | None = None) -> ir.
     """
     observed = table[part.observed]
     duration = observed.ifelse(table[part.ended], table[part.so_far])
-    t = table.mutate(_d=duration, _o=observed.cast("int64"))
+    t = table.mutate(_d=duration, _o=flag(observed))
     if key is not None:
         t = t.mutate(_g=key)
     groups = (["_g"] if key is not None else []) + ["_d"]
