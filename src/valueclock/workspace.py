@@ -243,9 +243,9 @@ def _database_error(exc: Exception, folder: Path) -> InputError:
         return InputError("the workspace is already open in this process in another mode "
                           "(read-only or not): close it first", path=str(folder))
     if re.search(r"No space left on device|File too large|Disk quota", text, re.I):
-        return InputError("the disk is full (no space left to write the workspace): "
-                          "nothing was changed; free some space and try again",
-                          path=str(folder))
+        return InputError("no space left to write the workspace (the disk is full, or a "
+                          "file size limit was reached): nothing was changed; free some "
+                          "space and try again", path=str(folder))
     if re.search(r"newer version|version number|storage version", text, re.I):
         return InputError("the workspace's database was written by a newer DuckDB than "
                           f"this one ({duckdb.__version__}): upgrade valueclock and DuckDB "
@@ -305,6 +305,21 @@ def _interrupts_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _python_ctrl_c() -> Iterator[None]:
+    """Let Ctrl-C reach Python as KeyboardInterrupt while files are read.
+
+    PyArrow's readers install their own SIGINT handler, and a signal arriving at the
+    wrong moment can be lost with it (the ingest then runs to the end); without it the
+    interrupt is raised as soon as the reader hands back a batch.
+    """
+    pa.enable_signal_handlers(False)
+    try:
+        yield
+    finally:
+        pa.enable_signal_handlers(True)
 
 
 # ------------------------------------------------------------------------------------------
@@ -518,11 +533,10 @@ class Workspace:
 
     def problems(self) -> ir.Table:
         """The quarantine as data problems (``problem, source, row, detail``), problem
-        ``quarantined``, the reason first in the detail."""
+        ``quarantined``; the detail names the reason (``unknown kind 'closed won'``)."""
         q = self.backend.table("quarantine")
         return q.select(problem=ibis.literal("quarantined"), source=q._source,
-                        row=q._row.cast("int64"),
-                        detail=q.reason.concat(": ", q.detail))
+                        row=q._row.cast("int64"), detail=q.detail)
 
     def quarantine_summary(self, examples: int = 3) -> list[dict[str, Any]]:
         """Each reason rows were quarantined for, with its count and a few examples, in
@@ -671,7 +685,7 @@ class Workspace:
 
         options = {"timezone": tz, "time_format": fmt, "columns": merged_columns,
                    "kinds": merged_kinds}
-        with self._transaction() as con:
+        with _python_ctrl_c(), self._transaction() as con:
             ingest_id = self._meta(con, "next_ingest")
             seq = self._meta(con, "next_seq")
             result = IngestResult(ingest_id=ingest_id, files=[str(p) for p in paths],
@@ -974,6 +988,8 @@ class _WorkspaceMeasurement(Measurement):
                 reasons = {r["problem"]: r["count"]
                            for r in self._workspace.quarantine_summary(0)}
                 p["reasons"] = reasons
-                p["description"] += " (" + ", ".join(
-                    f"{n:,} {reason}" for reason, n in reasons.items()) + ")"
+                p["description"] = (
+                    "rows set aside when they were ingested, because they cannot be used "
+                    "(not measured): " + ", ".join(f"{n:,} {reason}"
+                                                   for reason, n in reasons.items()))
         return out

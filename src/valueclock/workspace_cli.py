@@ -287,6 +287,11 @@ def ingest(files: Annotated[list[Path] | None, typer.Argument(
             result = ws.ingest(files or [], accounts=accounts, columns=columns, kinds=kinds,
                                time_format=time_format, timezone=timezone, save=save,
                                progress=bar)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print("valueclock: interrupted: nothing was ingested (the workspace is as "
+                      "it was)", highlight=False)
+            raise typer.Exit(130) from None
         finally:
             bar.stop()
     if format == "json":
@@ -299,7 +304,8 @@ def sources(workspace: WorkspaceOpt = None,
             format: Annotated[str, typer.Option(
                 "--format", "-f", help="table or json.")] = "table") -> None:
     """List the ingests of the workspace: id, time (UTC), files, rows read, events added,
-    already present, quarantined, and the events each still holds."""
+    already present, quarantined, and the events each still holds. The table names the
+    files; `--format json` has their full paths and the options each ingest used."""
     if format not in ("table", "json"):
         raise UsageError(f"unknown format {format!r} for sources (use table or json)")
     folder = _workspace_folder(workspace)
@@ -317,16 +323,18 @@ def sources(workspace: WorkspaceOpt = None,
     for name, justify in (("id", "right"), ("ingested (UTC)", "left"), ("files", "left"),
                           ("rows", "right"), ("added", "right"), ("present", "right"),
                           ("quarantined", "right"), ("events now", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify,  # type: ignore[arg-type]
+                         overflow="fold", ratio=4 if name == "files" else None,
+                         no_wrap=name not in ("files", "ingested (UTC)"))
     for r in rows:
         rows_read = r["rows_read"] + r["accounts_read"]
         added = f"{r['added']:,}" + (f" (+{r['accounts_added']:,} acc.)"
                                      if r["accounts_read"] else "")
         table.add_row(str(r["ingest_id"]), f"{r['ingested_at']:%Y-%m-%d %H:%M:%S}",
-                      "\n".join(r["files"]), f"{rows_read:,}", added,
+                      "\n".join(Path(f).name for f in r["files"]), f"{rows_read:,}", added,
                       f"{r['already_present']:,}", f"{r['quarantined']:,}",
                       f"{r['events']:,}")
-    Console(width=max(Console().width, 100)).print(table)
+    Console(width=max(Console().width, 120)).print(table)
 
 
 def forget(ingest_id: Annotated[str, typer.Argument(
