@@ -30,7 +30,7 @@ COUNTS = ("sold_accounts", "value_reached_accounts", "waiting_accounts",
 
 def cli(*args) -> str:
     """Run the command line in this process (faster than a subprocess); raise its error."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
+    result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
@@ -221,7 +221,7 @@ def test_report_command_slices_and_periods(tmp_path, company):
                                                     for s in data["slices"]]
     assert len(data["periods"]) == 3
     text = cli("report", *args)
-    for words in ("By segment", "Enterprise*", "(none)", "small, fewer accounts", "Per period",
-                  "2025-Q3", "counting the unfinished", "Each account's own total",
-                  "Spread"):
+    for words in ("Time to Value by segment", "Time to Smile by segment", "Enterprise *",
+                  "(none)", "*: small, fewer accounts", "by sale cohort", "by case start",
+                  "2025-Q3", "counting the unfinished", "Per account: median", "Spread"):
         assert words in text, words

@@ -165,3 +165,14 @@ def test_survival_command_formats(tmp_path):
         assert words in text, words
     with pytest.raises(UsageError, match="ttv_after or smile"):
         cli("survival", path, "--part", "before")
+
+
+def test_text_curve_is_thinned_to_each_step():
+    from valueclock.render_stats import _thin
+    from valueclock.stats import kaplan_meier_observations
+
+    curve = kaplan_meier_observations(np.arange(1, 1001) / 7, [True] * 1000)
+    rows = _thin(curve, 25)
+    assert rows[0] == 0 and rows[-1] == 999 and len(rows) <= 22
+    levels = [int(curve.survival[i] * 20 + 1e-9) for i in rows[1:-1]]
+    assert levels == sorted(set(levels), reverse=True)

@@ -50,7 +50,7 @@ def customer_total_line(s: dict[str, Any]) -> Text | None:
         return None
     reached = s.get("value_reached_accounts") or 0
     target = s.get("target_days") or 0.0
-    words = [("Each account's own total: ", "bold")]
+    words = [("Per account: ", "bold")]
     own = s["account_ttcv_days"]
     if own is None:
         words.append(("no account has reached value yet", ""))
@@ -59,16 +59,17 @@ def customer_total_line(s: dict[str, Any]) -> Text | None:
         share = s.get("accounts_meeting_target")
         met = s.get("accounts_meeting_target_count") or 0
         pct = "" if share is None else f" ({100 * share:.0f}%)"
-        words.append((f"; {met:,} of {reached:,}{pct} at or under {target:g} days", ""))
+        words.append((f" · {met:,} of {reached:,}{pct} within {target:g} days (target)",
+                      ""))
     unknown = s.get("accounts_unknown") or 0
     if unknown:
-        words.append((f"; {unknown:,} unknown (not at value yet)", "yellow"))
+        words.append((f" · {unknown:,} unknown, not at value yet", "yellow"))
     return Text.assemble(*words)
 
 
-_PART_NAMES = {"ttv_before_days": "TTV before sale",
-               "ttv_after_days": "TTV after sale",
-               "smile_hours": "Time to Smile",
+_PART_NAMES = {"ttv_before_days": "TTV before",
+               "ttv_after_days": "TTV after",
+               "smile_hours": "Smile",
                "ttcv_days": "Own total"}
 _UNFINISHED = {"ttv_after_days": "waiting", "smile_hours": "open", "ttcv_days": "waiting"}
 
@@ -83,8 +84,8 @@ def spread_table(s: dict[str, Any]) -> Table | None:
                   title_justify="left", title_style="bold", box=None, padding=(0, 1))
     table.add_column("percentile", no_wrap=True)
     for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("over", style="dim", no_wrap=True)
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("over", style="dim", overflow="fold")
     for key, d in dist.items():
         if not d["count"]:
             continue
@@ -107,37 +108,46 @@ def _km_cell(km: float | None, unfinished: int) -> str:
     return "not reached" if km is None else f"{km:+,.1f}"
 
 
-def _group_table(title: str, first: str, groups: list[dict[str, Any]], label: Any,
-                 accounts: bool) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=None,
-                  padding=(0, 1), header_style="bold")
-    table.add_column(first, overflow="ellipsis", min_width=8)
+def _group_tables(titles: tuple[str, str], first: str, groups: list[dict[str, Any]],
+                  label: Any, accounts: bool) -> list[Any]:
+    """Two tables, one row per group: Time to Value (when there are account figures) and
+    Time to Smile; narrow enough for an 80-column terminal."""
 
-    def number(header: str, style: str | None = None) -> None:
-        table.add_column(header, justify="right", no_wrap=True, style=style)
+    def table(title: str) -> Table:
+        t = Table(title=title, title_justify="left", title_style="bold", box=None,
+                  padding=(0, 1), header_style="bold", min_width=len(title))
+        t.add_column(first, overflow="fold")
+        return t
 
+    def number(t: Table, header: str, style: str | None = None) -> None:
+        t.add_column(header, justify="right", no_wrap=True, style=style)
+
+    def name(g: dict[str, Any]) -> Text:
+        return Text(label(g) + (" *" if g.get("small") else ""))
+
+    out: list[Any] = []
     if accounts:
-        number("sold\n(waiting)")
-        number("TTV\nbefore")
-        number("TTV\nafter")
-        number("after\nKM", "cyan")
-    number("cases\n(open)")
-    number("Smile\nhours")
-    number("Smile\nKM", "cyan")
-    if accounts:
-        number("TTCV\ndays")
+        ttv = table(titles[0])
+        for header in ("sold", "waiting", "before", "after"):
+            number(ttv, header)
+        number(ttv, "after KM", "cyan")
+        number(ttv, "TTCV")
+        for g in groups:
+            ttv.add_row(name(g), f"{g['sold_accounts']:,}", f"{g['waiting_accounts']:,}",
+                        _num(g["ttv_before_days"]), _num(g["ttv_after_days"]),
+                        _km_cell(g.get("ttv_after_days_km"), g["waiting_accounts"]),
+                        _num(g["ttcv_days"]), style="dim" if g.get("small") else None)
+        out += [Text(""), ttv]
+    smile = table(titles[1])
+    for header in ("cases", "open", "Smile"):
+        number(smile, header)
+    number(smile, "Smile KM", "cyan")
     for g in groups:
-        cells = [Text(label(g) + ("*" if g.get("small") else ""))]
-        if accounts:
-            cells += [f"{g['sold_accounts']:,} ({g['waiting_accounts']:,})",
-                      _num(g["ttv_before_days"]), _num(g["ttv_after_days"]),
-                      _km_cell(g.get("ttv_after_days_km"), g["waiting_accounts"])]
-        cells += [f"{g['cases']:,} ({g['open_cases']:,})", _num(g["smile_hours"]),
-                  _km_cell(g.get("smile_hours_km"), g["open_cases"])]
-        if accounts:
-            cells.append(_num(g["ttcv_days"]))
-        table.add_row(*cells, style="dim" if g.get("small") else None)
-    return table
+        smile.add_row(name(g), f"{g['cases']:,}", f"{g['open_cases']:,}",
+                      _num(g["smile_hours"]),
+                      _km_cell(g.get("smile_hours_km"), g["open_cases"]),
+                      style="dim" if g.get("small") else None)
+    return out + [Text(""), smile]
 
 
 def slice_tables(s: dict[str, Any]) -> list[Any]:
@@ -147,20 +157,21 @@ def slice_tables(s: dict[str, Any]) -> list[Any]:
     slices = s.get("slices")
     if slices:
         by, level = slices[0]["by"], slices[0]["level"]
-        what = "its accounts and their cases" if level == "account" else "its cases"
-        items += [Text(""), _group_table(
-            f"By {by}: {stat} of {what}", by, slices,
+        items += _group_tables(
+            (f"Time to Value by {by}, {stat} (days)",
+             f"Time to Smile by {by}, {stat} (hours)"), by, slices,
             lambda g: "(none)" if g["value"] is None else str(g["value"]),
-            accounts=level == "account")]
+            accounts=level == "account")
     periods = s.get("periods")
     if periods:
-        items += [Text(""), _group_table(
-            f"Per period: {stat}; Time to Value by sale cohort, Time to Smile by case start",
-            "period", periods, lambda g: g["period"], accounts=True)]
+        items += _group_tables(
+            (f"Time to Value by sale cohort, {stat} (days)",
+             f"Time to Smile by case start, {stat} (hours)"), "period",
+            periods, lambda g: g["period"], accounts=True)
     if items:
-        items.append(Text("TTV in days. KM: Kaplan-Meier, counting those still waiting or "
-                          "open. *: small, fewer accounts or cases than --min-size, read with "
-                          "care.", style="dim"))
+        items.append(Text("KM: Kaplan-Meier, counting those still waiting or open. TTCV: "
+                          "the law, Time to Value plus Time to Smile. *: small, fewer "
+                          "accounts or cases than --min-size; read with care.", style="dim"))
     return items
 
 
@@ -175,12 +186,12 @@ def _thin(curve: SurvivalCurve, limit: int) -> list[int]:
     for i, s in enumerate(curve.survival):
         if s <= level + 1e-12:
             keep.add(i)
-            while level > s + 1e-12:
+            while level >= s - 1e-12:
                 level -= step
     return sorted(keep)
 
 
-def _bar(value: float, width: int = 20) -> str:
+def _bar(value: float, width: int = 12) -> str:
     filled = int(round(value * width))
     return "█" * filled + "·" * (width - filled)
 
@@ -191,9 +202,11 @@ def render_survival(curve: SurvivalCurve, info: dict[str, Any], console: Console
     and the curve itself (thinned to the steps that matter unless ``show_all``)."""
     unit = info["unit"]
     head = Text.assemble((info["title"], "bold"))
+    level = int(round(100 * (1 - curve.alpha)))
     sub = Text(f"{_plural(curve.subjects, info['subject'])}: {curve.total_events:,} "
                f"{info['event_words']}, {curve.total_censored:,} {info['censor_words']} "
-               f"(censored at their time so far) · as of {info['as_of']}", style="dim")
+               f"(censored at their time so far)\nas of {info['as_of']}; band: {level}% "
+               "pointwise (exponential Greenwood)", style="dim")
     quant = Table.grid(padding=(0, 2))
     quant.add_column()
     quant.add_column(justify="right")
@@ -204,12 +217,11 @@ def render_survival(curve: SurvivalCurve, info: dict[str, Any], console: Console
                       "not reached" if value is None else f"{value:,.2f} {unit}",
                       "" if done is None else f"finished only: {done:,.2f} {unit}")
     rows = list(range(len(curve.duration))) if show_all else _thin(curve, limit)
-    level = int(round(100 * (1 - curve.alpha)))
     table = Table(box=None, padding=(0, 1), header_style="bold")
     for name in (f"{unit}", "at risk", "events", "censored", "survival",
                  f"{level}% band"):
         table.add_column(name, justify="right")
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for i in rows:
         table.add_row(f"{curve.duration[i]:,.2f}", f"{curve.at_risk[i]:,}",
                       f"{curve.events[i]:,}", f"{curve.censored[i]:,}",
