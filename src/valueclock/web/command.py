@@ -53,12 +53,11 @@ def run(dashboard: Any, host: str = "127.0.0.1", port: int = 8000,
     import uvicorn
 
     from valueclock.web.app import create_app
-    from valueclock.web.data import Filters
     from valueclock.web.security import check_bind
 
     check_bind(host, token)
     if warm:  # the first visitor should not wait for the default view
-        dashboard.view(Filters())
+        dashboard.warm()
     app = create_app(dashboard, token=token)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"valueclock dashboard on http://{shown}:{port}/ "
@@ -119,9 +118,7 @@ def serve(events: Annotated[list[Path] | None, typer.Argument(
     with _working("Measuring..."):
         dashboard = load(events, workspace, accounts=accounts, timezone=timezone,
                          as_of=as_of, lookback_days=lookback_days, calendar=calendar)
-        from valueclock.web.data import Filters
-
-        dashboard.view(Filters())
+        dashboard.warm()
     err.print(f"Measured in {time.perf_counter() - started:.1f}s.", highlight=False)
     run(dashboard, host=host, port=port, token=token, warm=False)
 

@@ -36,9 +36,13 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from valueclock.engine import Measurement, iso
 from valueclock.engine.journeys import latest_attributes
+from valueclock.engine.prepare import US_PER_HOUR
 from valueclock.engine.slices import EVERY, account_attributes, parse_every, resolve_attribute
 from valueclock.errors import UsageError
 from valueclock.output import plain, rows
@@ -244,6 +248,14 @@ class Dashboard:
         self._summaries = LRU(summaries)
         self._misc = LRU(256)
 
+    def warm(self) -> None:
+        """Make what the first visitors ask for: the default view, its lists, and the
+        index of accounts and cases their own pages read."""
+        view = self.view(Filters())
+        self.frame(view, "accounts")
+        self.frame(view, "cases")
+        self._lookup(Filters())
+
     # -- measurements ----------------------------------------------------------------------
 
     def _cached(self, cache: LRU, key: Hashable, compute: Callable[[], Any]) -> Any:
@@ -380,14 +392,15 @@ class Dashboard:
         s = self.report(replace(f, period=None), every=f.every)
         return [p["period"] for p in s.get("periods") or []]
 
-    # -- lists -----------------------------------------------------------------------------
+    # -- lists ---------------------------------------------------------------------------
 
-    def _in_period(self, t: ir.Table, column: str, view: View) -> ir.Table:
-        if view.period is None:
-            return t
-        start = _naive(view.period["start"])
-        end = _naive(view.period["end"])
-        return t.filter((t[column] >= start) & (t[column] < end))
+    def frame(self, view: View, which: str) -> pa.Table:
+        """The view's ``accounts`` or ``cases`` table, fetched from the engine once and
+        kept in memory (Arrow) so that lists are searched, sorted and paged without
+        another query."""
+        key = ("frame", which, view.filters.view_key())
+        return self._cached(self._misc, key,
+                            lambda: getattr(view.m, which).to_pyarrow())
 
     def table_page(self, view: View, which: str, *, q: str | None = None,
                    sort: str | None = None, desc: bool = False, page: int = 1,
@@ -396,44 +409,53 @@ class Dashboard:
         """A page of the view's ``accounts`` or ``cases``: searched, sorted, paginated.
 
         ``q`` searches the ids and text attributes (letter case ignored); ``state`` is
-        ``waiting``/``reached`` (accounts) or ``open``/``resolved`` (cases);
-        ``everything`` returns every matching row (CSV downloads).
+        ``waiting``/``reached`` (accounts) or ``open``/``resolved`` (cases); a selected
+        period keeps the accounts sold (cases started) in it; ``everything`` returns every
+        matching row (CSV downloads). Missing values sort last.
         """
-        m = view.m
-        if which == "accounts":
-            t = self._in_period(m.accounts, "sale_at", view)
-            if state == "waiting":
-                t = t.filter(~t.value_reached)
-            elif state == "reached":
-                t = t.filter(t.value_reached)
-        else:
-            t = self._in_period(m.cases, "started_at", view)
-            if state == "open":
-                t = t.filter(~t.resolved)
-            elif state == "resolved":
-                t = t.filter(t.resolved)
-        if q:
-            needle = q.strip().lower()
-            text = [c for c, typ in t.schema().items() if typ.is_string()]
-            if text:
-                t = t.filter(ibis.or_(*[t[c].lower().contains(needle) for c in text]))
+        t = self.frame(view, which)
         key = "account_id" if which == "accounts" else "case_id"
-        if sort is not None and sort not in t.columns:
+        if sort is not None and sort not in t.column_names:
             raise UsageError(f"cannot sort {which} by {sort!r} (use one of "
-                             f"{', '.join(t.columns)})")
-        order = []
-        if sort is not None:
-            order.append(ibis.desc(sort) if desc else ibis.asc(sort))  # nulls last
-        order.append(key)
-        t = t.order_by(order)
+                             f"{', '.join(t.column_names)})")
+        keep = None
+
+        def both(mask: pa.ChunkedArray | pa.Array) -> None:
+            nonlocal keep
+            keep = mask if keep is None else pc.and_(keep, mask)
+
+        if view.period is not None:
+            column = t["sale_at" if which == "accounts" else "started_at"]
+            start, end = _naive(view.period["start"]), _naive(view.period["end"])
+            both(pc.and_(pc.greater_equal(column, pa.scalar(start, column.type)),
+                         pc.less(column, pa.scalar(end, column.type))))
+        flags = {"waiting": ("value_reached", False), "reached": ("value_reached", True),
+                 "open": ("resolved", False), "resolved": ("resolved", True)}
+        if state in flags and flags[state][0] in t.column_names:
+            column, wanted = flags[state]
+            both(pc.equal(t[column], wanted))
+        if q and q.strip():
+            needle = q.strip().lower()
+            found = None
+            for name in t.column_names:
+                if pa.types.is_string(t.schema.field(name).type) or \
+                        pa.types.is_large_string(t.schema.field(name).type):
+                    hit = pc.match_substring(pc.utf8_lower(t[name]), needle)
+                    found = hit if found is None else pc.or_kleene(found, hit)
+            if found is not None:
+                both(found)
+        if keep is not None:
+            t = t.filter(pc.fill_null(keep, False))
+        order = ([(sort, "descending" if desc else "ascending")] if sort else []) + \
+            [(key, "ascending")]
+        t = t.take(pc.sort_indices(t, sort_keys=order))  # nulls at the end
+        total = t.num_rows
+        if everything:
+            return {"total": total, "table": t}
         per_page = per_page if per_page in PAGE_SIZES else 50
-        with self.lock:
-            total = int(t.count().to_pyarrow().as_py())
-            if everything:
-                return {"total": total, "table": t.to_pyarrow()}
-            pages = max(1, -(-total // per_page))
-            page = min(max(1, page), pages)
-            table = t.limit(per_page, offset=(page - 1) * per_page).to_pyarrow()
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        table = t.slice((page - 1) * per_page, per_page)
         return {"total": total, "page": page, "pages": pages, "per_page": per_page,
                 "columns": table.column_names, "rows": rows(table)}
 
@@ -445,87 +467,135 @@ class Dashboard:
 
     # -- one account, one case -------------------------------------------------------------
 
-    def _detail_measurement(self, f: Filters) -> Measurement:
+    def _lookup(self, f: Filters) -> _Lookup:
         # An account's or a case's own page shows all of it: only as_of applies.
-        return self.measurement(Filters(as_of=f.as_of))
+        detail = Filters(as_of=f.as_of)
+        return self._cached(self._misc, ("lookup", detail.view_key()),
+                            lambda: _Lookup(self.measurement(detail),
+                                            self.source.accounts))
 
     def account(self, f: Filters, account_id: str) -> dict[str, Any] | None:
         """An account: its row (None for a prospect), events, cases and their clocks."""
-        m = self._detail_measurement(f)
-        with self.lock:
-            a = m.accounts
-            row = rows(a.filter(a.account_id == account_id).to_pyarrow())
-            ev = m.events
-            events = ev.filter(ev.account_id == account_id).order_by(
-                ["timestamp", "_rank", "_seq"]).select(
-                "timestamp", "kind", "case_id", "team", "label").to_pyarrow()
-            c = m.cases
-            cases = rows(c.filter(c.account_id == account_id).order_by(
-                ["started_at", "case_id"]).to_pyarrow())
-            ids = [x["case_id"] for x in cases]
-            segments = self._segments(m, ids) if ids else {}
-            attributes = None
-            if not row and self.source.accounts is not None:
-                acc = latest_attributes(self.source.accounts)
-                found = rows(acc.filter(acc.account_id == account_id).to_pyarrow())
-                attributes = found[0] if found else None
-        if not row and events.num_rows == 0 and attributes is None:
+        look = self._lookup(f)
+        row = look.rows("accounts", account_id)
+        events = look.rows("events", account_id)
+        attributes = look.rows("attributes", account_id)
+        if not row and not events and not attributes:
             return None
-        return {"account": row[0] if row else None, "attributes": attributes,
-                "events": rows(events), "cases": cases, "segments": segments,
-                "as_of": iso(m.as_of)}
+        cases = look.rows("cases_by_account", account_id)
+        segments = {c["case_id"]: look.segments(c["case_id"]) for c in cases}
+        return {"account": row[0] if row else None,
+                "attributes": attributes[0] if attributes and not row else None,
+                "events": [{k: e[k] for k in ("timestamp", "kind", "case_id", "team",
+                                              "label")} for e in events],
+                "cases": cases, "segments": segments, "as_of": look.as_of}
 
     def case(self, f: Filters, case_id: str) -> dict[str, Any] | None:
         """A case: its row, its events with the clock's state, holds and segments."""
-        m = self._detail_measurement(f)
-        with self.lock:
-            c = m.cases
-            row = rows(c.filter(c.case_id == case_id).to_pyarrow())
-            if not row:
-                return None
-            h = m.holds
-            holds = rows(h.filter(h.case_id == case_id).to_pyarrow())
-            segments = self._segments(m, [case_id])
-        return {"case": row[0], "holds": holds, "segments": segments.get(case_id, []),
-                "events": self._events_of(segments.get("_events", {}).get(case_id, [])),
-                "as_of": iso(m.as_of)}
+        look = self._lookup(f)
+        row = look.rows("cases", case_id)
+        if not row:
+            return None
+        return {"case": row[0], "holds": look.rows("holds", case_id),
+                "segments": look.segments(case_id), "events": look.case_events(case_id),
+                "as_of": look.as_of}
 
-    @staticmethod
-    def _events_of(tl_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+
+class _Index:
+    """An Arrow table sorted by a key, and where each key's rows start and end."""
+
+    def __init__(self, table: pa.Table, key: str) -> None:
+        self.table = table
+        self.where: dict[Any, tuple[int, int]] = {}
+        column = table[key].combine_chunks() if table.num_rows else pa.array([], pa.string())
+        if len(column):
+            encoded = pc.dictionary_encode(column)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            starts = np.flatnonzero(np.diff(codes)) + 1
+            bounds = np.concatenate([[0], starts, [len(codes)]])
+            values = encoded.dictionary.to_pylist()
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                self.where[values[codes[a]]] = (int(a), int(b))
+
+    def rows(self, value: Any) -> list[dict[str, Any]]:
+        found = self.where.get(value)
+        if found is None:
+            return []
+        return rows(self.table.slice(found[0], found[1] - found[0]))
+
+
+class _Lookup:
+    """One measurement's accounts, cases, events, holds and clock timeline, fetched once
+    from the engine and indexed in memory, so that an account's or a case's page is a few
+    slices of Arrow tables (no query, no lock)."""
+
+    def __init__(self, m: Measurement, attributes: ir.Table | None) -> None:
+        self.as_of_moment = m.as_of
+        self.as_of = iso(m.as_of)
+        ev = m.events
+        events = ev.select("account_id", "timestamp", "kind", "case_id", "team", "label",
+                           "_rank", "_seq").order_by(
+            ["account_id", "timestamp", "_rank", "_seq"]).to_pyarrow()
+        cases = m.cases.to_pyarrow()
+        by_account = cases.take(pc.sort_indices(cases, sort_keys=[
+            ("account_id", "ascending"), ("started_at", "ascending"),
+            ("case_id", "ascending")]))
+        tl = m.timeline
+        timeline = tl.select("case_id", "timestamp", "kind", "team", "label", "_state",
+                             "_holder", "_run_us", "_next_us", "_last", "_rank",
+                             "_seq").order_by(
+            ["case_id", "timestamp", "_rank", "_seq"]).to_pyarrow()
+        self.index = {
+            "accounts": _Index(m.accounts.to_pyarrow(), "account_id"),
+            "events": _Index(events, "account_id"),
+            "cases": _Index(cases.take(pc.sort_indices(cases, sort_keys=[
+                ("case_id", "ascending")])), "case_id"),
+            "cases_by_account": _Index(by_account, "account_id"),
+            "holds": _Index(m.holds.to_pyarrow(), "case_id"),
+            "timeline": _Index(timeline, "case_id"),
+        }
+        if attributes is not None:
+            latest = latest_attributes(attributes).to_pyarrow()
+            self.index["attributes"] = _Index(latest.take(pc.sort_indices(
+                latest, sort_keys=[("account_id", "ascending")])), "account_id")
+
+    def rows(self, which: str, value: Any) -> list[dict[str, Any]]:
+        index = self.index.get(which)
+        return [] if index is None else index.rows(value)
+
+    def _timeline(self, case_id: str) -> list[dict[str, Any]]:
+        found = self.index["timeline"].where.get(case_id)
+        if found is None:
+            return []
+        return self.index["timeline"].table.slice(found[0], found[1] - found[0]).to_pylist()
+
+    def case_events(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's measured events with the clock's state and holder after each."""
         return [{"timestamp": plain(r["timestamp"]), "kind": r["kind"], "team": r["team"],
                  "label": r["label"], "holder": r["_holder"],
                  "clock": "running" if r["_state"] == 1 else "stopped",
-                 "hours": r["_run_us"] / 3.6e9} for r in tl_rows]
+                 "hours": r["_run_us"] / US_PER_HOUR} for r in self._timeline(case_id)]
 
-    def _segments(self, m: Measurement, case_ids: list[str]) -> dict[str, Any]:
-        """Per case, the stretches of time its clock ran and who held it.
+    def segments(self, case_id: str) -> list[dict[str, Any]]:
+        """The stretches of time the case's clock ran, and who held it.
 
         Read from the engine's timeline (one row per measured case event with the clock's
-        state after it, its holder and the hours it ran until the next event): a
-        stretch is a row whose clock runs, from its moment to the next event's (or
-        ``as_of``). TODO(issue 3): use an engine function for clock segments once the
-        engine exposes one, instead of the timeline's underscore columns.
+        state after it, its holder and how long it ran until the next event): a stretch
+        is a row whose clock runs, from its moment to the next event's (or ``as_of``).
+        TODO(issue 3): use an engine function for clock stretches once the engine has
+        one, instead of the timeline's underscore columns.
         """
-        tl = m.timeline
-        part = tl.filter(tl.case_id.isin(case_ids)).order_by(
-            ["case_id", "timestamp", "_rank", "_seq"])
-        cols = ["case_id", "timestamp", "kind", "team", "label", "_state", "_holder",
-                "_run_us", "_next_us", "_last"]
-        data = part.select(*cols).to_pyarrow().to_pylist()
-        out: dict[str, Any] = {"_events": {}}
-        as_of = m.as_of
-        for r in data:
-            out["_events"].setdefault(r["case_id"], []).append(r)
+        out = []
+        for r in self._timeline(case_id):
             if r["_state"] != 1:
                 continue
             start = r["timestamp"].replace(tzinfo=None)
-            end = as_of if r["_last"] or r["_next_us"] is None else \
+            end = self.as_of_moment if r["_last"] or r["_next_us"] is None else \
                 _EPOCH + timedelta(microseconds=int(r["_next_us"]))
             if end <= start and r["_run_us"] == 0:
                 continue
-            out.setdefault(r["case_id"], []).append({
-                "team": r["_holder"], "start": iso(start), "end": iso(end),
-                "hours": r["_run_us"] / 3.6e9, "open": bool(r["_last"])})
+            out.append({"team": r["_holder"], "start": iso(start), "end": iso(end),
+                        "hours": r["_run_us"] / US_PER_HOUR, "open": bool(r["_last"])})
         return out
 
 
