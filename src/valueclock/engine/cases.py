@@ -7,10 +7,13 @@ computed with window functions, not a Python loop:
    not measured (a data problem); rows after a later interruption count it as a reopen.
 2. ``_eff``: each event's effect on the clock: 1 starts it (interruption, reopen), 0
    stops it (smile), null leaves it (handoff). The state after each event is the latest
-   non-null effect, found portably as the only non-null ``_eff`` of its group of rows that
-   share the same running count of non-null effects.
+   non-null effect. It is found portably, in the same sorted pass as everything else, as
+   a running maximum of ``position * 2 + effect``: the latest position wins and the
+   remainder is its effect. (``LAST_VALUE ... IGNORE NULLS`` is not compiled right by
+   Ibis on DuckDB.)
 3. The holder is found the same way from the teams named on interruptions, handoffs and
-   reopens; before any team is named it is ``Unassigned``.
+   reopens, each team numbered through a small table of the distinct teams; before any
+   team is named it is ``Unassigned``.
 4. Each row's interval runs to the next row of the case, or to ``as_of`` for the last one;
    it counts for the clock when the state after the row is running.
 """
@@ -34,11 +37,13 @@ def _order(t: ir.Table) -> list:
 
 
 def case_events(usable: ir.Table) -> ir.Table:
-    """Case events with ``_n_int``, the running count of interruptions in their case."""
+    """Case events with ``_n_int``, the running count of interruptions in their case, and
+    ``_pos``, their position in it."""
     ce = usable.filter(usable.kind.isin(list(CASE_KINDS)))
     ce = ce.mutate(_is_int=flag(ce.kind == "interruption"))
     running = ibis.cumulative_window(group_by=ce.case_id, order_by=_order(ce))
-    return ce.mutate(_n_int=ce._is_int.sum().over(running))
+    return ce.mutate(_n_int=ce._is_int.sum().over(running),
+                     _pos=ibis.row_number().over(running).cast("int64"))
 
 
 def case_problems(ce: ir.Table) -> ir.Table:
@@ -62,25 +67,34 @@ def case_problems(ce: ir.Table) -> ir.Table:
     )
 
 
+_TEAM_CODES = 1 << 24  # room for 16 million distinct teams beside each position
+
+
 def timeline(ce: ir.Table, as_of_us: int) -> ir.Table:
     """One row per measured case event with the clock's state, holder and interval."""
     m = ce.filter(ce._n_int >= 1)
-    running = ibis.cumulative_window(group_by=m.case_id, order_by=_order(m))
-    ordered = ibis.window(group_by=m.case_id, order_by=_order(m))
+    named = m.kind.isin(["interruption", "handoff", "reopen"]) & m.team.notnull()
+    teams = m.filter(named).select(_team=m.team).distinct()
+    teams = teams.mutate(_tid=ibis.row_number().over(order_by=teams._team).cast("int64"))
+    m = m.mutate(_named=named)
+    m = m.left_join(teams, m.team == teams._team).drop("_team")
+    named = m._named
     starts = m.kind.isin(["interruption", "reopen"])
-    names_team = m.kind.isin(["interruption", "handoff", "reopen"]) & m.team.notnull()
+    eff = ibis.cases((starts, 1), (m.kind == "smile", 0), else_=ibis.null("int64"))
+    state_code = ibis.ifelse(eff.notnull(), m._pos * 2 + eff, ibis.null("int64"))
+    team_code = ibis.ifelse(named, m._pos * _TEAM_CODES + m._tid, ibis.null("int64"))
+    so_far = ibis.window(group_by=m.case_id, order_by=m._pos, rows=(None, 0))
+    before = ibis.window(group_by=m.case_id, order_by=m._pos, rows=(None, -1))
     m = m.mutate(
-        _eff=ibis.cases((starts, 1), (m.kind == "smile", 0), else_=ibis.null("int64")),
-        _teff=ibis.ifelse(names_team, m.team, ibis.null("string")),
+        _eff=eff,
+        _state=state_code.max().over(so_far) % 2,
+        _prev=(state_code.max().over(before) % 2).fill_null(0),
+        _hid=team_code.max().over(so_far) % _TEAM_CODES,
+        _next_us=m._us.lead().over(ibis.window(group_by=m.case_id, order_by=m._pos)),
     )
-    m = m.mutate(_k=m._eff.count().over(running), _kt=m._teff.count().over(running))
-    m = m.mutate(
-        _state=m._eff.max().over(ibis.window(group_by=[m.case_id, m._k])),
-        _holder=m._teff.max().over(ibis.window(group_by=[m.case_id, m._kt]))
-        .fill_null(UNASSIGNED),
-    )
-    m = m.mutate(_prev=m._state.lag().over(ordered).fill_null(0),
-                 _next_us=m._us.lead().over(ordered))
+    holders = teams.select(_hid2=teams._tid, _holder=teams._team)
+    m = m.left_join(holders, m._hid == holders._hid2).drop("_hid", "_hid2", "_tid", "_named")
+    m = m.mutate(_holder=m._holder.fill_null(UNASSIGNED))
     last = m._next_us.isnull()
     m = m.mutate(
         _start=flag((m._eff == 1) & (m._prev == 0)),
