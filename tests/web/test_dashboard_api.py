@@ -95,3 +95,40 @@ def test_every_option_address_and_filter_is_documented():
     assert "--charts" in doc and "--format html" in doc
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "docs/dashboard.md" in readme and "valueclock serve" in readme
+
+
+def _client_of(events, accounts=None):
+    from valueclock.web.command import load
+
+    return TestClient(create_app(load([events], accounts=accounts)),
+                      base_url="http://127.0.0.1")
+
+
+def test_the_articles_example_on_the_dashboard():
+    client = _client_of(REPO.parent / "shared" / "spec" / "seed_example.csv")
+    assert "11 days, 5 hours" in client.get("/").text
+    case = client.get("/api/cases/T1").json()
+    assert {h["team"]: h["hours"] for h in case["holds"]} == {"Support": 5.0,
+                                                              "Engineering": 24.0}
+    assert [round(s["hours"], 6) for s in case["segments"]] == [0.5, 4.0, 24.0, 0.5]
+    assert [s["team"] for s in case["segments"]] == ["Support", "Support", "Engineering",
+                                                     "Support"]
+    page = client.get("/cases/T1").text
+    assert "29.0 hours" in page and "24.00" in page
+
+
+@pytest.mark.parametrize("rows", [
+    "a,2026-01-01T00:00:00Z,value,,Marketing,only a prospect",
+    "a,2026-01-01T00:00:00Z,sale,,Sales,signed but no value yet\n"
+    "a,2026-01-02T00:00:00Z,interruption,T1,,no team named",
+])
+def test_pages_hold_up_with_little_data(tmp_path, rows):
+    path = tmp_path / "e.csv"
+    path.write_text("account_id,timestamp,kind,case_id,team,label\n" + rows + "\n")
+    client = _client_of(path)
+    for address in ("/", "/accounts", "/cases", "/teams", "/accounts/a", "/report.html",
+                    "/api/report", "/api/accounts?format=csv", "/?period=2026-01"):
+        r = client.get(address)
+        assert r.status_code in (200, 400), (address, r.status_code)
+        assert r.status_code == 200 or address.startswith("/?period"), address
+    assert "not known yet" in client.get("/").text

@@ -129,7 +129,7 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> Any:
                     "and options. Filters are query parameters. With a token, send "
                     "`Authorization: Bearer TOKEN`.")
     env = environment("valueclock.web")
-    chart_cache = LRU(128)
+    rendered = LRU(128)
     chart_lock = threading.Lock()
 
     def url(path: str, f: Filters, extra: dict[str, Any] | None = None,
@@ -148,12 +148,12 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> Any:
     env.filters["part"] = part
 
     def chart_svg(key: tuple, build: Any) -> Markup | None:
-        found = chart_cache.get(key, _MISSING)
+        found = rendered.get(key, _MISSING)
         if found is _MISSING:
             chart = build()
             with chart_lock:
                 found = None if chart is None else report_charts.to_svg(chart, key[0])
-            chart_cache.put(key, found)
+            rendered.put(key, found)
         return None if found is None else Markup(found)
 
     def page(request: Request, template: str, f: Filters, **context: Any) -> HTMLResponse:
@@ -290,7 +290,7 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> Any:
 
         f = _page_filters(stat, every, None, by, value, team, as_of)
         key = ("report.html", f.view_key(), f.stat, f.every, f.by)
-        found = chart_cache.get(key, _MISSING)
+        found = rendered.get(key, _MISSING)
         if found is _MISSING:
             m = dashboard.measurement(f)
             with dashboard.lock:
@@ -299,7 +299,7 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> Any:
             with chart_lock:
                 svgs = render_svgs(build_charts(data))
             found = render_html(data, svgs)
-            chart_cache.put(key, found)
+            rendered.put(key, found)
         return HTMLResponse(found)
 
     # -- sign in ---------------------------------------------------------------------------
@@ -357,9 +357,15 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> Any:
         `as_of`, `target_days`, `min_size`, `bins`). With `by` and `value` (or `team`)
         only those events are measured, at the same as_of as the whole data."""
         f = _api_filters(stat, every, None, by, value, team, as_of)
-        s = dashboard.report(f, by=f.by, every=f.every, target_days=target_days,
-                             min_size=min_size, bins=bins)
-        return _json(s)
+        key = ("api/report", f.view_key(), f.stat, f.by, f.every, target_days, min_size,
+               bins)
+        text = rendered.get(key)
+        if text is None:
+            text = dumps(dashboard.report(f, by=f.by, every=f.every,
+                                          target_days=target_days, min_size=min_size,
+                                          bins=bins)) + "\n"
+            rendered.put(key, text)
+        return Response(text, media_type="application/json")
 
     def _api_list(which: str, f: Filters, q: str | None, sort: str | None, desc: bool,
                   page_no: int, per_page: int, state: str | None, fmt: str) -> Response:

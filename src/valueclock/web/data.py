@@ -402,6 +402,31 @@ class Dashboard:
         return self._cached(self._misc, key,
                             lambda: getattr(view.m, which).to_pyarrow())
 
+    def _order(self, view: View, which: str, sort: str | None, desc: bool) -> pa.Array:
+        """Row numbers of the view's frame in the order asked (missing values last), by
+        the id after the column; kept, since the frame never changes."""
+        key = "account_id" if which == "accounts" else "case_id"
+
+        def compute() -> pa.Array:
+            t = self.frame(view, which)
+            order = ([(sort, "descending" if desc else "ascending")] if sort else []) + \
+                [(key, "ascending")]
+            return pc.sort_indices(t, sort_keys=order)  # nulls at the end
+
+        return self._cached(self._misc, ("order", which, view.filters.view_key(), sort, desc),
+                            compute)
+
+    def _haystack(self, view: View, which: str) -> list[pa.Array]:
+        """The frame's text columns in lower case, for searching."""
+        def compute() -> list[pa.Array]:
+            t = self.frame(view, which)
+            return [pc.utf8_lower(t[name]).combine_chunks() for name in t.column_names
+                    if pa.types.is_string(t.schema.field(name).type)
+                    or pa.types.is_large_string(t.schema.field(name).type)]
+
+        return self._cached(self._misc, ("haystack", which, view.filters.view_key()),
+                            compute)
+
     def table_page(self, view: View, which: str, *, q: str | None = None,
                    sort: str | None = None, desc: bool = False, page: int = 1,
                    per_page: int = 50, state: str | None = None,
@@ -414,15 +439,14 @@ class Dashboard:
         matching row (CSV downloads). Missing values sort last.
         """
         t = self.frame(view, which)
-        key = "account_id" if which == "accounts" else "case_id"
         if sort is not None and sort not in t.column_names:
             raise UsageError(f"cannot sort {which} by {sort!r} (use one of "
                              f"{', '.join(t.column_names)})")
         keep = None
 
-        def both(mask: pa.ChunkedArray | pa.Array) -> None:
+        def both(mask: Any) -> None:
             nonlocal keep
-            keep = mask if keep is None else pc.and_(keep, mask)
+            keep = mask if keep is None else pc.and_kleene(keep, mask)
 
         if view.period is not None:
             column = t["sale_at" if which == "accounts" else "started_at"]
@@ -437,25 +461,23 @@ class Dashboard:
         if q and q.strip():
             needle = q.strip().lower()
             found = None
-            for name in t.column_names:
-                if pa.types.is_string(t.schema.field(name).type) or \
-                        pa.types.is_large_string(t.schema.field(name).type):
-                    hit = pc.match_substring(pc.utf8_lower(t[name]), needle)
-                    found = hit if found is None else pc.or_kleene(found, hit)
+            for column in self._haystack(view, which):
+                hit = pc.match_substring(column, needle)
+                found = hit if found is None else pc.or_kleene(found, hit)
             if found is not None:
                 both(found)
+        order = self._order(view, which, sort, desc)
         if keep is not None:
-            t = t.filter(pc.fill_null(keep, False))
-        order = ([(sort, "descending" if desc else "ascending")] if sort else []) + \
-            [(key, "ascending")]
-        t = t.take(pc.sort_indices(t, sort_keys=order))  # nulls at the end
-        total = t.num_rows
+            if isinstance(keep, pa.ChunkedArray):
+                keep = keep.combine_chunks()
+            order = pc.filter(order, pc.fill_null(pc.array_take(keep, order), False))
+        total = len(order)
         if everything:
-            return {"total": total, "table": t}
+            return {"total": total, "table": t.take(order)}
         per_page = per_page if per_page in PAGE_SIZES else 50
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
-        table = t.slice((page - 1) * per_page, per_page)
+        table = t.take(order.slice((page - 1) * per_page, per_page))
         return {"total": total, "page": page, "pages": pages, "per_page": per_page,
                 "columns": table.column_names, "rows": rows(table)}
 
