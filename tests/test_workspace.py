@@ -324,3 +324,18 @@ def test_ingest_in_batches_gives_the_same_rows(tmp_path, company):
         tb = b.events().order_by("_seq").to_pyarrow()
     assert ta.equals(tb)
     assert pc.max(ta.column("_row")).as_py() == company.events.num_rows + 1
+
+
+def test_measure_takes_a_workspace_and_files_written_another_way(ws, tmp_path):
+    messy = tmp_path / "export.csv"
+    messy.write_bytes(MESSY.encode("cp1252"))
+    ws.ingest([messy], **MESSY_OPTIONS)
+    assert valueclock.measure(ws).summary()["ttcv_text"] == "11 days, 5 hours"
+    accounts = pa.table({"account_id": ["acme"], "segment": ["SMB"]})
+    assert valueclock.measure(ws, accounts=accounts).accounts.to_pyarrow().column(
+        "segment").to_pylist() == ["SMB"]
+    kinds = dict(item.split("=") for item in MESSY_OPTIONS["kinds"])
+    direct = valueclock.measure(messy, columns=MESSY_OPTIONS["columns"], kinds=kinds,
+                                time_format="%d/%m/%Y %H:%M", timezone="Europe/Amsterdam")
+    assert direct.summary()["ttcv_text"] == "11 days, 5 hours"
+    assert valueclock.Workspace is Workspace

@@ -105,6 +105,7 @@ def test_reading_commands_take_the_workspace(tmp_path, files):
         assert vc(command, cwd=work).stdout == from_workspace
     data = json.loads(vc("report", "-w", work, "--format", "json").stdout)
     assert data["ttcv_text"] == "11 days, 5 hours" and data["data_problems"] == []
+    assert json.loads(vc("report", work, "--format", "json").stdout) == data  # a folder
     assert vc("check", "-w", work, "--strict").stdout.strip() == "No data problems found."
 
 

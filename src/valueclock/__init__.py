@@ -16,6 +16,7 @@ from valueclock.calendar import Calendar
 from valueclock.engine import Measurement, Stat, days_text
 from valueclock.errors import InputError, UsageError, ValueclockError
 from valueclock.events import read_accounts, read_events
+from valueclock.workspace import Workspace
 
 __all__ = [
     "Calendar",
@@ -24,6 +25,7 @@ __all__ = [
     "Stat",
     "UsageError",
     "ValueclockError",
+    "Workspace",
     "__version__",
     "days_text",
     "measure",

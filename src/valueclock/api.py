@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from valueclock.calendar import Calendar, load_calendar
 from valueclock.engine import Measurement
-from valueclock.events import parse_instant, read_accounts, read_events
+from valueclock.events import parse_instant, parse_kind_map, read_accounts, read_events
 
 EventsLike = ir.Table | pa.Table | pd.DataFrame | str | Path | Iterable[str | Path]
 
@@ -48,7 +48,9 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
             lookback_days: float | None = None, timezone: str = "UTC",
             con: Any = None, cache: bool = False,
             calendar: Calendar | str | Path | Mapping[str, Any] | None = None,
-            scale: Mapping[str, float] | None = None) -> Measurement:
+            scale: Mapping[str, float] | None = None, time_format: str | None = None,
+            columns: Mapping[str, str] | None = None,
+            kinds: Mapping[str, str] | None = None) -> Measurement:
     """Measure Time to Customer Value.
 
     ``events`` is a path or list of paths (CSV, Parquet, JSON lines), an Arrow table or
@@ -57,6 +59,12 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
     or ISO 8601 text; it defaults to the latest usable timestamp. ``con`` is an Ibis
     connection to compute on (in-memory DuckDB by default).
 
+    ``events`` can also be a :class:`~valueclock.workspace.Workspace`: its events, its
+    accounts table (unless ``accounts`` is given) and its quarantine (among the data
+    problems). Files written another way are read with ``time_format`` (strftime codes),
+    ``columns`` (``{"account_id": "Company ID"}``) and ``kinds`` (``{"Closed Won":
+    "sale"}``).
+
     ``calendar`` (a TOML path, a parsed dict or a :class:`Calendar`) measures the clock in
     business hours; ``scale`` (``{team: factor}``) measures it as if each of those teams
     held each case for factor times as long. See ``docs/teams-calendar-whatif.md``.
@@ -64,7 +72,15 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
     >>> m = measure("events.csv", as_of="2026-03-01")      # doctest: +SKIP
     >>> m.summary()["ttcv_text"], m.accounts.to_pandas()    # doctest: +SKIP
     """
-    read = lambda paths: read_events(paths, timezone=timezone)  # noqa: E731
+    from valueclock.workspace import Workspace
+
+    if isinstance(events, Workspace):
+        return events.measure(accounts=accounts, as_of=as_of, lookback_days=lookback_days,
+                              timezone=timezone, cache=cache,
+                              calendar=load_calendar(calendar), scale=scale)
+    read = lambda paths: read_events(  # noqa: E731
+        paths, timezone=timezone, time_format=time_format, columns=columns,
+        kinds=parse_kind_map(kinds) if kinds else None)
     table = _as_table(events, con, read, "valueclock_events")
     attrs = None if accounts is None else _as_table(accounts, con, read_accounts,
                                                     "valueclock_accounts")

@@ -573,6 +573,8 @@ class Workspace:
         elif isinstance(accounts, ir.Table):
             attrs = accounts
         else:
+            if hasattr(accounts, "to_dict") and not isinstance(accounts, pa.Table):
+                accounts = pa.Table.from_pandas(accounts, preserve_index=False)
             table = accounts if isinstance(accounts, pa.Table) else read_accounts(
                 accounts, columns=self.config.columns)
             attrs = self.backend.create_table("valueclock_accounts_file", table, temp=True,

@@ -28,7 +28,7 @@ from rich.table import Table
 from valueclock.engine import Measurement
 from valueclock.errors import UsageError
 from valueclock.events import parse_column_map, parse_kind_map
-from valueclock.workspace import IngestResult, Workspace, find_workspace
+from valueclock.workspace import IngestResult, Workspace, find_workspace, is_workspace
 
 __all__ = ["register", "measure_workspace", "WorkspaceOpt"]
 
@@ -80,11 +80,14 @@ def _workspace_folder(path: Path | None) -> Path:
 def chosen_workspace(events: list[Path] | None) -> Path | None:
     """The workspace the running command reads, or None when it reads EVENTS files.
 
-    ``-w PATH`` (the command's ``workspace`` parameter) wins; without it and without
-    EVENTS, the current folder's workspace is used.
+    ``-w PATH`` (the command's ``workspace`` parameter) wins; an EVENTS argument that is a
+    workspace folder counts as ``-w``; without either and without EVENTS, the current
+    folder's workspace is used.
     """
     ctx = _current_context(silent=True)
     given = ctx.params.get("workspace") if ctx is not None else None
+    if given is None and events and len(events) == 1 and is_workspace(events[0]):
+        return Path(events[0])
     if given is not None:
         if events:
             raise UsageError("give EVENTS files or a workspace (-w), not both")
