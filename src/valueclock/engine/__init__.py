@@ -23,7 +23,7 @@ from valueclock.engine import slices as _slices
 from valueclock.engine import survival as _survival
 from valueclock.engine import teams as _teams
 from valueclock.engine import whatif as _whatif
-from valueclock.engine.prepare import PROBLEMS, prepare
+from valueclock.engine.prepare import PROBLEMS, flag, prepare
 from valueclock.engine.summary import Stat, days_text, law
 from valueclock.schema import EVENT_COLUMNS
 from valueclock.stats import SurvivalCurve, kaplan_meier
@@ -195,14 +195,14 @@ class Measurement:
         a, c = self.accounts, self.cases
         acc = a.aggregate(
             sold=a.count(),
-            reached=a.value_reached.cast("int64").sum(),
-            waiting=(~a.value_reached).cast("int64").sum(),
+            reached=flag(a.value_reached).sum(),
+            waiting=flag(~a.value_reached).sum(),
             before=stat.of(a.ttv_before_days),
             after=stat.of(a.ttv_after_days, where=a.value_reached),
         ).to_pyarrow().to_pylist()[0]
         cs = c.aggregate(
             n=c.count(),
-            resolved=c.resolved.cast("int64").sum(),
+            resolved=flag(c.resolved).sum(),
             smile=stat.of(c.smile_hours),
         ).to_pyarrow().to_pylist()[0]
         seen = self.events.account_id.nunique().to_pyarrow().as_py()
