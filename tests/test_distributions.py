@@ -166,3 +166,13 @@ def test_every_report_key_is_documented(company):
     missing = sorted(found - _documented())
     assert not missing, f"undocumented JSON keys (add them to docs/report-json.md): {missing}"
     assert {"distributions", "slices", "periods", "ttv_after_days_km", "curve", "bins"} <= found
+
+
+def test_every_new_option_is_documented():
+    doc = (DOCS / "report-json.md").read_text(encoding="utf-8")
+    for option in ("--target-days", "--by", "--every", "--min-size", "--bins", "--where-bin",
+                   "--part", "--alpha", "--all", "account:NAME", "case:NAME"):
+        assert option in doc, option
+    for words in ("--target-days", "--by", "--every", "--min-size", "--bins"):
+        assert words in " ".join(cli("report", "--help").split()), words
+    assert "--where-bin" in cli("accounts", "--help") and "--part" in cli("survival", "--help")

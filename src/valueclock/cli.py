@@ -78,7 +78,6 @@ def _where_bin_opt(parts: str) -> object:
              "as ttv_after_days:3; bins are numbered from 0 in `report --format json`.")
 
 
-
 @contextmanager
 def _working(message: str):
     """A spinner on standard error while long work runs (only in a terminal)."""
@@ -128,7 +127,6 @@ def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
     edges = m.distributions(bins)[part]["bins"][index]
     return table, (f"{title}, {part} bin {index}: {edges['lo']:g} to {edges['hi']:g} "
                    f"({table.num_rows:,} rows)")
-
 
 
 @app.command()

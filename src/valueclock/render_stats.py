@@ -214,7 +214,8 @@ def render_survival(curve: SurvivalCurve, info: dict[str, Any], console: Console
     for name, value in info["quantiles"].items():
         done = info["completed"].get(name)
         quant.add_row(f"{name} (Kaplan-Meier)",
-                      "not reached" if value is None else f"{value:,.2f} {unit}",
+                      (("not reached" if curve.subjects else "n/a") if value is None
+                       else f"{value:,.2f} {unit}"),
                       "" if done is None else f"finished only: {done:,.2f} {unit}")
     rows = list(range(len(curve.duration))) if show_all else _thin(curve, limit)
     table = Table(box=None, padding=(0, 1), header_style="bold")

@@ -232,3 +232,21 @@ def test_charts_with_active_content_are_never_inlined(svg):
 
     with pytest.raises(ValueError, match="refusing"):
         _check_inert(svg)
+
+
+def test_the_token_can_come_from_the_environment(monkeypatch, evil_files):
+    """VALUECLOCK_TOKEN is read like --token (and keeps it off the command line)."""
+    from typer.testing import CliRunner
+
+    from valueclock.cli import app
+    from valueclock.web import command
+
+    seen = {}
+    monkeypatch.setattr(command, "load", lambda *a, **k: type(
+        "D", (), {"warm": lambda self: None})())
+    monkeypatch.setattr(command, "run", lambda dashboard, **k: seen.update(k))
+    result = CliRunner().invoke(app, ["serve", str(evil_files["events"]), "--host",
+                                      "0.0.0.0", "--port", "8123"],
+                                env={"VALUECLOCK_TOKEN": TOKEN})
+    assert result.exit_code == 0, result.output
+    assert seen["token"] == TOKEN and seen["host"] == "0.0.0.0" and seen["port"] == 8123
