@@ -117,3 +117,25 @@ def test_the_awkward_log_exercises_what_it_should(reference):
     assert {"unknown_kind", "missing_case_id", "repeated_interruption",
             "case_without_interruption"} <= found
     assert s["open_cases"] == 1 and s["prospects"] == 1
+
+
+def test_no_duckdb_connection_draws_a_progress_bar(tmp_path, monkeypatch):
+    """DuckDB draws its progress bar on standard output, even into a pipe: it would break
+    `valueclock report --format json | jq` on logs that take more than two seconds."""
+    import ibis
+
+    from valueclock import cli
+    from valueclock.engines import duckdb_connect
+    from valueclock.workspace import Workspace
+
+    setting = "SELECT current_setting('enable_progress_bar')"
+    ibis_cons = [connect("duckdb://"), connect(f"duckdb:///{tmp_path / 'file.db'}")]
+    with Workspace.init(tmp_path / "ws") as ws:
+        ibis_cons.append(ws.backend)
+        for con in ibis_cons:
+            assert con.raw_sql(setting).fetchall() == [(False,)]
+    assert duckdb_connect().execute(setting).fetchall() == [(False,)]
+    monkeypatch.setattr("sys.argv", ["valueclock", "--version"])
+    with pytest.raises(SystemExit):
+        cli.main()  # the command line's default backend (in-memory tables) too
+    assert ibis.get_backend().raw_sql(setting).fetchall() == [(False,)]

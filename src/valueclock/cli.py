@@ -483,6 +483,12 @@ _register_serve(app)
 
 def main() -> None:
     """Entry point: run the app, print expected errors as one line with exit status 2."""
+    import ibis
+
+    from valueclock.engines import connect
+
+    # Tables built in memory run on this DuckDB, which draws no progress bar on stdout.
+    ibis.set_backend(connect())
     try:
         app(prog_name="valueclock")
     except ValueclockError as exc:

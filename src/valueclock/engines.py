@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -30,9 +31,28 @@ import pyarrow.parquet as pq
 
 from valueclock.errors import UsageError
 
-__all__ = ["connect", "engine_name", "load", "write_table"]
+__all__ = ["connect", "duckdb_connect", "engine_name", "load", "write_table"]
 
 ENGINES = ("duckdb", "postgres", "spark")
+
+#: Set on every DuckDB connection valueclock makes. DuckDB draws a progress bar on standard
+#: output for queries longer than two seconds, even into a pipe, which would break
+#: `valueclock report --format json | jq` on large logs.
+QUIET_DUCKDB = "SET enable_progress_bar = false"
+
+
+def duckdb_connect(database: str = ":memory:",
+                   read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB connection that draws no progress bar on standard output."""
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute(QUIET_DUCKDB)
+    return con
+
+
+def _duckdb(database: str = ":memory:") -> Any:
+    con = ibis.duckdb.connect(database)
+    con.raw_sql(QUIET_DUCKDB)
+    return con
 
 
 def engine_name(con: Any) -> str:
@@ -43,7 +63,7 @@ def engine_name(con: Any) -> str:
 def connect(url: str | None = None) -> Any:
     """An Ibis connection for an engine URL (see this module's documentation)."""
     if not url or url in ("duckdb", "duckdb://", "duckdb:///:memory:"):
-        return ibis.duckdb.connect()
+        return _duckdb()
     scheme, _, rest = url.partition("://")
     scheme = scheme.lower()
     if not rest and scheme not in ("duckdb",):
@@ -51,7 +71,7 @@ def connect(url: str | None = None) -> Any:
                          "postgres://USER:PASSWORD@HOST:PORT/DATABASE or spark://MASTER)")
     if scheme == "duckdb":
         path = rest[1:] if rest.startswith("/") else rest
-        return ibis.duckdb.connect(unquote(path) or ":memory:")
+        return _duckdb(unquote(path) or ":memory:")
     if scheme in ("postgres", "postgresql"):
         parts = urlparse(url)
         try:

@@ -51,6 +51,7 @@ import pyarrow as pa
 
 from valueclock import __version__
 from valueclock.engine import Measurement
+from valueclock.engines import QUIET_DUCKDB, duckdb_connect
 from valueclock.errors import InputError, UsageError
 from valueclock.events import (
     FileLayout,
@@ -419,7 +420,7 @@ class Workspace:
             os.close(fd)
             os.unlink(tmp)  # DuckDB makes the file itself
             try:
-                con = duckdb.connect(tmp)
+                con = duckdb_connect(tmp)
                 con.execute(_SCHEMA)
                 con.execute("CHECKPOINT")
                 con.close()
@@ -455,7 +456,7 @@ class Workspace:
                              f"`valueclock init {folder}`)", path=str(folder))
         config = Config.load(folder / CONFIG_NAME)
         try:
-            con = duckdb.connect(str(folder / DB_NAME), read_only=read_only)
+            con = duckdb_connect(str(folder / DB_NAME), read_only=read_only)
         except duckdb.Error as exc:
             raise _database_error(exc, folder) from None
         try:
@@ -494,7 +495,9 @@ class Workspace:
         """The Ibis backend over the workspace's DuckDB connection."""
         # A cursor: a connection of its own to the same database, so that Ibis's results
         # and the workspace's own statements never wait on each other.
-        return ibis.duckdb.from_connection(self._con.cursor())
+        cursor = self._con.cursor()
+        cursor.execute(QUIET_DUCKDB)
+        return ibis.duckdb.from_connection(cursor)
 
     def _columns(self, table: str) -> list[str]:
         result = self._con.execute(f"SELECT * FROM {table} LIMIT 0")

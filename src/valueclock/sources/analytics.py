@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
+from valueclock.engines import duckdb_connect
 from valueclock.errors import InputError, UsageError
 from valueclock.sources.status_log import EVENTS_SCHEMA, ConversionResult
 
@@ -145,7 +146,7 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
             raise InputError("the file is empty", path=str(path))
     source = source or fmt
     sql = FORMATS[fmt]
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         file_list = "[" + ", ".join(_lit(str(p)) for p in files) + "]"

@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from valueclock import events as _events
+from valueclock.engines import duckdb_connect
 from valueclock.errors import InputError
 
 __all__ = ["read_table", "read_csv_stream", "write_events"]
@@ -144,7 +144,7 @@ def write_events(events: pa.Table, out: str | Path) -> Path:
         else:
             i = events.column_names.index("timestamp")
             table = events.set_column(i, "timestamp", _iso_text(events.column("timestamp")))
-            con = duckdb.connect()
+            con = duckdb_connect()
             try:  # DuckDB quotes only the fields that need it, and keeps the row order
                 con.from_arrow(table).write_csv(tmp, header=True)
             finally:

@@ -53,6 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from valueclock.engines import duckdb_connect
 from valueclock.errors import InputError, UsageError
 from valueclock.schema import EVENT_COLUMNS, KIND_RANK
 
@@ -261,7 +262,7 @@ def status_log_to_events(
         "in_status": statuses,
     })
 
-    con = duckdb.connect()
+    con = duckdb_connect()
     try:
         try:
             con.execute(f"SET TimeZone = {_literal(timezone)}")
