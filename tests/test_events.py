@@ -62,6 +62,49 @@ def test_parquet_jsonl_and_csv_give_the_same_numbers(tmp_path):
         assert valueclock.measure(path).summary()["ttcv_text"] == "11 days, 5 hours", path
 
 
+def test_typed_parquet_timestamps_of_any_unit_and_zone(tmp_path):
+    """Zoned timestamps are exact; naive ones are in --timezone; nulls are problems."""
+    moment = datetime(2026, 1, 15, 9)  # pyarrow takes naive datetimes as UTC
+    table = pa.table({
+        "account_id": ["a", "a", "a", "a"],
+        "kind": ["value", "sale", "value", "sale"],
+        "zoned": pa.array([moment, moment, None, moment], pa.timestamp("ms", tz="Asia/Tokyo")),
+        "naive": pa.array([moment, moment, None, moment], pa.timestamp("s")),
+        "nanos": pa.array([moment, moment, None, moment], pa.timestamp("ns")),
+    })
+    for column, zone, expected in (("zoned", "Europe/Amsterdam", datetime(2026, 1, 15, 9)),
+                                   ("naive", "Europe/Amsterdam", datetime(2026, 1, 15, 8)),
+                                   ("nanos", "UTC", datetime(2026, 1, 15, 9))):
+        path = tmp_path / f"{column}.parquet"
+        pq.write_table(table.select(["account_id", "kind", column]).rename_columns(
+            ["account_id", "kind", "timestamp"]), path)
+        got = read_events(path, timezone=zone).column("timestamp").to_pylist()
+        assert got == [expected, expected, None, expected], column
+        problems = valueclock.measure(path, timezone=zone).problem_summary()
+        assert [(p["problem"], p["count"]) for p in problems] == [("unparseable_timestamp", 1)]
+
+
+def test_parquet_rows_keep_their_order_across_row_groups(tmp_path):
+    n = 50_000
+    table = pa.table({"account_id": [f"a{i % 7}" for i in range(n)],
+                      "timestamp": pa.array([datetime(2026, 1, 1)] * n, pa.timestamp("us")),
+                      "kind": ["value"] * n, "label": [f" {i} " for i in range(n)]})
+    pq.write_table(table, tmp_path / "many.parquet", row_group_size=999)
+    read = read_events(tmp_path / "many.parquet")
+    assert read.column("label").to_pylist() == [str(i) for i in range(n)]  # trimmed, in order
+    assert read.column("_row").to_pylist() == list(range(1, n + 1))
+
+
+def test_an_event_after_as_of_shows_its_typed_timestamp(tmp_path):
+    table = pa.table({"account_id": ["a", "a"], "kind": ["sale", "value"],
+                      "timestamp": pa.array([datetime(2026, 1, 1), datetime(2026, 2, 1, 12)],
+                                            pa.timestamp("us"))})
+    pq.write_table(table, tmp_path / "e.parquet")
+    late = [p for p in valueclock.measure(tmp_path / "e.parquet", as_of="2026-01-15")
+            .problem_summary() if p["problem"] == "after_as_of"]
+    assert late[0]["count"] == 1 and "2026-02-01 12:00:00" in late[0]["examples"][0]
+
+
 def test_accounts_table_adds_attributes(tmp_path):
     accounts = tmp_path / "accounts.csv"
     accounts.write_text("account_id,segment,region\nacme,Enterprise,EMEA\nacme,SMB,EMEA\n"

@@ -65,10 +65,10 @@ class Measurement:
         self.calendar: Calendar | None = calendar
         #: What-if factors: each team's hours holding a case multiplied by its factor.
         self.scale: dict[str, float] = _whatif.check_scale(scale)
-        prepared = prepare(events, as_of)
+        prepared = prepare(events, as_of, keep=self._keep)
         self.as_of: datetime = prepared.as_of
         self._as_of_us = prepared.as_of_us
-        self.events: ir.Table = self._keep(prepared.usable)
+        self.events: ir.Table = prepared.usable
         self._input_problems = prepared.problems
         self.case_attributes: list[str] = [
             c for c in self.events.columns if c not in EVENT_COLUMNS and not c.startswith("_")]

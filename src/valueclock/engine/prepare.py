@@ -6,6 +6,7 @@ one problem class, so the counts of the report add up to the rows read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,8 +91,9 @@ def _with_defaults(events: ir.Table) -> ir.Table:
         extra["_source"] = ibis.null("string")
     if "_row" not in cols:
         extra["_row"] = ibis.null("int64")
-    if "_timestamp_raw" not in cols:
-        extra["_timestamp_raw"] = events.timestamp.cast("string")
+    # The timestamp as written; typed timestamps are shown as the engine writes them.
+    extra["_timestamp_raw"] = (events._timestamp_raw.fill_null(events.timestamp.cast("string"))
+                               if "_timestamp_raw" in cols else events.timestamp.cast("string"))
     if extra:
         events = events.mutate(**extra)
     # Files are trimmed by the reader. No strip() here: Ibis compiles it for Spark with a
@@ -108,11 +110,15 @@ def _quote(value: ir.Value) -> ir.StringValue:
     return ibis.literal("'").concat(value.cast("string").fill_null(""), ibis.literal("'"))
 
 
-def prepare(events: ir.Table, as_of: datetime | None = None) -> Prepared:
+def prepare(events: ir.Table, as_of: datetime | None = None,
+            keep: Callable[[ir.Table], ir.Table] | None = None) -> Prepared:
     """Split canonical events into usable rows and data problems.
 
     ``as_of`` defaults to the latest timestamp among the rows that are otherwise usable,
-    so the same data always gives the same numbers. ``as_of`` is naive UTC.
+    so the same data always gives the same numbers. ``as_of`` is naive UTC. ``keep``
+    (such as ``Table.cache``) is applied to every row with its problem class, before
+    ``as_of``, the usable rows and the problems are taken from it: the classification
+    then runs once.
     """
     t = _with_defaults(events)
     # Rows with the same event_id are one event: the first one read stands for them.
@@ -140,6 +146,9 @@ def prepare(events: ir.Table, as_of: datetime | None = None) -> Prepared:
         (dup, "duplicate_event_id"),
         else_=ibis.null("string"),
     ))
+    t = t.drop("_dup").mutate(_us=epoch_us(t.timestamp), _rank=kind_rank(t.kind))
+    if keep is not None:
+        t = keep(t)
     candidates = t.filter(t._problem.isnull())
     if as_of is None:
         latest = candidates.timestamp.max().to_pyarrow().as_py()
@@ -147,8 +156,7 @@ def prepare(events: ir.Table, as_of: datetime | None = None) -> Prepared:
     as_of = as_of.replace(tzinfo=None)
     as_of_lit = ibis.literal(as_of, type="timestamp")
     usable = candidates.filter(candidates.timestamp <= as_of_lit)
-    usable = usable.mutate(_us=epoch_us(usable.timestamp), _rank=kind_rank(usable.kind))
-    usable = usable.drop("_dup", "_problem")
+    usable = usable.drop("_problem", "_timestamp_raw")
 
     bad = t.filter(t._problem.notnull())
     problems = [
