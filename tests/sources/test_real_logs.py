@@ -140,7 +140,8 @@ def test_helpdesk_gives_one_case_per_ticket():
     # Tickets whose last activity (the tracker's aside) is Resolve ticket or Closed end
     # smiling; the others are still open. Derived from the file directly:
     raw = pacsv.read_csv(HELPDESK, convert_options=pacsv.ConvertOptions(
-        column_types={"Complete Timestamp": pa.string()}))
+        column_types={"Complete Timestamp": pa.string()},
+        include_columns=["Case ID", "Activity", "Complete Timestamp"]))  # "Variant" twice
     tracker = "(" + ", ".join(f"'{s}'" for s in HELPDESK_TRACKER_STATUSES) + ")"
     resolved_in_file = sql(f"""
         SELECT count(*) FROM (

@@ -154,7 +154,8 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
             con.execute(f"""
                 CREATE TEMP TABLE raw AS
                 SELECT {sql['event']} AS event, {sql['user']} AS user_id,
-                       {sql['time']} AS ts, {sql['page']} AS page, {sql['id']} AS vendor_id,
+                       {sql['time']} AS ts, {sql['page']} AS page,
+                       CAST({sql['id']} AS VARCHAR) AS vendor_id,
                        coalesce({sql['pageview']}, false) AS pageview,
                        {sql['group']} AS group_account,
                        {_J}::VARCHAR AS whole
