@@ -176,3 +176,26 @@ def test_every_new_option_is_documented():
     for words in ("--target-days", "--by", "--every", "--min-size", "--bins"):
         assert words in " ".join(cli("report", "--help").split()), words
     assert "--where-bin" in cli("accounts", "--help") and "--part" in cli("survival", "--help")
+
+
+def test_the_lowest_and_highest_values_are_in_a_bin_whatever_their_digits(journey):
+    """Outer edges are raw values (17 digits): no engine may drop them by reading the
+    literal as a decimal that rounds to another double (DuckDB 1.5 would)."""
+    # 1.9256713071412037 days is one of the doubles that DuckDB 1.5 puts above its own
+    # 17-digit literal; here it is the highest value, the end of the last, wider bin.
+    rows = [f"a{k},2026-03-01T09:00:00Z,sale,,,\na{k},2026-03-01T{9 + k:02d}:00:00Z,value,,,"
+            for k in range(1, 15)]
+    rows.append("b,2026-03-01T09:00:00Z,sale,,,\nb,2026-03-03T07:12:58.000937Z,value,,,")
+    m = journey("\n".join(rows))
+    d = m.distributions()
+    for part in ("ttv_after_days", "ttcv_days"):
+        bins = d[part]["bins"]
+        assert bins[-1]["hi"] == d[part]["max"] == 166378000937 / 86_400_000_000, bins
+        assert sum(b["count"] for b in bins) == d[part]["count"] == 15, (part, bins)
+        highest = m.in_bin(part, len(bins) - 1).to_pyarrow().column("account_id").to_pylist()
+        assert highest == ["b"], (part, bins)
+    single = journey("""
+        b,2026-03-01T09:00:00Z,sale,,,
+        b,2026-03-03T07:12:58.000937Z,value,,,
+    """).distributions()["ttv_after_days"]
+    assert single["bins"] == [{"bin": 0, "lo": single["min"], "hi": single["min"], "count": 1}]

@@ -87,8 +87,21 @@ def _num(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-def _in(x: ir.NumericValue, lo: float, hi: float, last: bool) -> ir.BooleanValue:
-    return (x >= lo) & ((x <= hi) if last else (x < hi))
+def _in(x: ir.NumericValue, lo: float, hi: float, first: bool, last: bool) -> ir.BooleanValue:
+    """``lo <= x < hi`` (the last bin: ``x <= hi``), for a bin of a distribution.
+
+    The first bin starts at the lowest value and the last ends at the highest, so neither
+    compares with its outer edge: those edges are raw values, and an engine may read a
+    17-digit literal as a decimal that does not round back to the same double (DuckDB 1.x
+    does), which would leave the lowest or highest value out of every bin. Inner edges are
+    round numbers, exact in any engine.
+    """
+    inside = x.notnull()
+    if not first:
+        inside &= x >= lo
+    if not last:
+        inside &= x < hi
+    return inside
 
 
 def bins_of(stats: dict[str, Any], target: int = DEFAULT_BINS) -> list[tuple[float, float]]:
@@ -116,7 +129,7 @@ def distributions(accounts: ir.Table, cases: ir.Table,
                 continue
             for k, (lo, hi) in enumerate(edges[p.name]):
                 last = k == len(edges[p.name]) - 1
-                aggs[f"{p.name}__{k}"] = flag(_in(t[p.name], lo, hi, last)).sum()
+                aggs[f"{p.name}__{k}"] = flag(_in(t[p.name], lo, hi, k == 0, last)).sum()
         if not aggs:
             continue
         row = t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
@@ -165,4 +178,4 @@ def in_bin(accounts: ir.Table, cases: ir.Table, part: str, index: int,
                          f"there is no bin {index}")
     t = accounts if p.table == "accounts" else cases
     lo, hi = edges[index]
-    return t.filter(_in(t[part], lo, hi, index == len(edges) - 1))
+    return t.filter(_in(t[part], lo, hi, index == 0, index == len(edges) - 1))
