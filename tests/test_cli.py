@@ -133,3 +133,19 @@ def test_top_level_help_and_version():
     out = run("--help").stdout
     assert "Time to Customer Value" in out and "demo" in out
     assert run("--version").stdout.startswith("valueclock ")
+
+
+def test_the_public_api_is_what_all_says():
+    """Every name of __all__ exists and explains itself; nothing public is left out."""
+    import inspect
+
+    import valueclock
+
+    assert len(set(valueclock.__all__)) == len(valueclock.__all__)
+    for name in valueclock.__all__:
+        obj = getattr(valueclock, name)
+        if name != "__version__":
+            assert inspect.getdoc(obj), f"{name} has no docstring"
+    public = {n for n, v in vars(valueclock).items() if not n.startswith("_")
+              and (inspect.isfunction(v) or inspect.isclass(v))}
+    assert public <= set(valueclock.__all__), public - set(valueclock.__all__)

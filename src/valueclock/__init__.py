@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from valueclock.api import measure
 from valueclock.calendar import Calendar
 from valueclock.engine import Measurement, Stat, days_text
+from valueclock.engines import accounts_table, connect, events_table
 from valueclock.errors import InputError, UsageError, ValueclockError
 from valueclock.events import read_accounts, read_events
 from valueclock.workspace import Workspace
@@ -27,7 +28,10 @@ __all__ = [
     "ValueclockError",
     "Workspace",
     "__version__",
+    "accounts_table",
+    "connect",
     "days_text",
+    "events_table",
     "measure",
     "read_accounts",
     "read_events",

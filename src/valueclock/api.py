@@ -15,22 +15,28 @@ import pyarrow as pa
 
 from valueclock.calendar import Calendar, load_calendar
 from valueclock.engine import Measurement
+from valueclock.engines import connect, default_connection, load, load_files
 from valueclock.events import parse_instant, parse_kind_map, read_accounts, read_events
 
 EventsLike = ir.Table | pa.Table | pd.DataFrame | str | Path | Iterable[str | Path]
 
 
+def _is_paths(data: Any) -> bool:
+    return isinstance(data, (str, Path)) or (
+        isinstance(data, Iterable) and not isinstance(data, (pa.Table, pd.DataFrame,
+                                                             ir.Table)))
+
+
 def _as_table(data: Any, con: Any, reader: Any, name: str) -> ir.Table:
     if isinstance(data, ir.Table):
         return data
-    if isinstance(data, (str, Path)) or (isinstance(data, Iterable)
-                                         and not isinstance(data, (pa.Table, pd.DataFrame))):
+    if _is_paths(data):
         data = reader(data)
     if isinstance(data, pd.DataFrame):
         data = pa.Table.from_pandas(data, preserve_index=False)
     if con is None:
         return ibis.memtable(data)
-    return con.create_table(name, data, temp=True, overwrite=True)
+    return load(con, data, name)
 
 
 def _utc(moment: datetime | str | None, timezone: str) -> datetime | None:
@@ -55,9 +61,12 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
 
     ``events`` is a path or list of paths (CSV, Parquet, JSON lines), an Arrow table or
     pandas DataFrame as :func:`read_events` returns it, or an Ibis table of canonical
-    events with naive UTC timestamps. ``as_of`` is a datetime (naive: in ``timezone``)
-    or ISO 8601 text; it defaults to the latest usable timestamp. ``con`` is an Ibis
-    connection to compute on (in-memory DuckDB by default).
+    events with naive UTC timestamps, on any backend. ``as_of`` is a datetime (naive: in
+    ``timezone``) or ISO 8601 text; it defaults to the latest usable timestamp. ``con``
+    is the engine to compute on: an Ibis connection or an engine URL
+    (``"postgres://..."``, ``"spark://local[2]"``; see :mod:`valueclock.engines`); files
+    and tables are handed to it. Without it: in-memory DuckDB, or the backend of the Ibis
+    table given. Events stored in an engine: ``measure(events_table(con, "events"))``.
 
     ``events`` can also be a :class:`~valueclock.workspace.Workspace`: its events, its
     accounts table (unless ``accounts`` is given) and its quarantine (among the data
@@ -78,10 +87,32 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
         return events.measure(accounts=accounts, as_of=as_of, lookback_days=lookback_days,
                               timezone=timezone, cache=cache,
                               calendar=load_calendar(calendar), scale=scale)
-    read = lambda paths: read_events(  # noqa: E731
-        paths, timezone=timezone, time_format=time_format, columns=columns,
-        kinds=parse_kind_map(kinds) if kinds else None)
-    table = _as_table(events, con, read, "valueclock_events")
+    if isinstance(con, str):
+        con = connect(con)
+    reading = {"time_format": time_format, "columns": columns,
+               "kinds": parse_kind_map(kinds) if kinds else None}
+    if _is_paths(events):
+        # Files go straight into the engine, batch by batch (DuckDB holds, and spills,
+        # what does not fit in memory).
+        paths = [Path(events)] if isinstance(events, (str, Path)) else [Path(p) for p in
+                                                                        events]
+        engine = con if con is not None else default_connection()
+        table = load_files(engine, paths, timezone=timezone, **reading)
+        if cache:  # the measurement keeps its own copy of the rows: no need for two
+            m = _measurement(table, accounts, con, as_of, timezone, lookback_days, cache,
+                             calendar, scale)
+            engine.drop_table(table.get_name(), force=True)
+            return m
+    else:
+        table = _as_table(events, con, lambda p: read_events(p, timezone=timezone, **reading),
+                          "valueclock_events")
+    return _measurement(table, accounts, con, as_of, timezone, lookback_days, cache,
+                        calendar, scale)
+
+
+def _measurement(table: ir.Table, accounts: Any, con: Any, as_of: Any, timezone: str,
+                 lookback_days: float | None, cache: bool, calendar: Any,
+                 scale: Any) -> Measurement:
     attrs = None if accounts is None else _as_table(accounts, con, read_accounts,
                                                     "valueclock_accounts")
     return Measurement(table, accounts=attrs, as_of=_utc(as_of, timezone),

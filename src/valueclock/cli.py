@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +14,12 @@ from valueclock.api import measure
 from valueclock.calendar import Calendar
 from valueclock.engine import Measurement, iso
 from valueclock.errors import UsageError, ValueclockError
-from valueclock.output import FORMATS, dumps, write_table
+from valueclock.options import AccountsTableOpt, EngineOpt, IntoOpt, TableOpt
+from valueclock.output import FORMATS, dumps, err, write_table
+from valueclock.output import working as _working
 from valueclock.render import render_problems, render_report
 from valueclock.web.command import register as _register_serve
-from valueclock.workspace_cli import WorkspaceOpt, measure_workspace
+from valueclock.workspace_cli import WorkspaceOpt, command_params, measure_workspace
 from valueclock.workspace_cli import register as _register_workspace_commands
 
 app = typer.Typer(
@@ -39,7 +40,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-err = Console(stderr=True)
 
 Events = Annotated[list[Path] | None, typer.Argument(
     metavar="[EVENTS]...",
@@ -78,20 +78,14 @@ def _where_bin_opt(parts: str) -> object:
              "as ttv_after_days:3; bins are numbered from 0 in `report --format json`.")
 
 
-@contextmanager
-def _working(message: str):
-    """A spinner on standard error while long work runs (only in a terminal)."""
-    if err.is_terminal:
-        with err.status(message):
-            yield
-    else:
-        yield
-
-
 def _measure(events: list[Path], accounts: Path | None, timezone: str, as_of: str | None,
              lookback_days: float | None, calendar: Path | None = None,
              scale: dict[str, float] | None = None) -> Measurement:
     cal = None if calendar is None else Calendar.load(calendar)
+    on_engine = _measure_on_engine(events, accounts, timezone, as_of, lookback_days,
+                                   calendar=cal, scale=scale)
+    if on_engine is not None:
+        return on_engine
     from_workspace = measure_workspace(events, accounts, timezone, as_of, lookback_days,
                                        calendar=cal, scale=scale)
     if from_workspace is not None:
@@ -101,10 +95,53 @@ def _measure(events: list[Path], accounts: Path | None, timezone: str, as_of: st
                        timezone=timezone, cache=True, calendar=cal, scale=scale)
 
 
+def _engine_options() -> dict[str, str | None]:
+    params = command_params()
+    return {k: params.get(k) for k in ("engine", "table", "accounts_table", "workspace")}
+
+
+def _measure_on_engine(events: list[Path] | None, accounts: Path | None, timezone: str,
+                       as_of: str | None, lookback_days: float | None,
+                       **options) -> Measurement | None:
+    """Measure on the engine of --engine (events of --table or EVENTS files), or None when
+    none of --engine, --table, --accounts-table is given."""
+    from valueclock.engines import open_tables
+
+    opts = _engine_options()
+    if not any(opts[k] for k in ("engine", "table", "accounts_table")):
+        return None
+    if opts["workspace"] is not None:
+        raise UsageError("give a workspace (-w) or --engine/--table, not both")
+    with _working("Reading the events into the engine..."):
+        table, attrs = open_tables(opts["engine"], table=opts["table"], files=events,
+                                   accounts=accounts,
+                                   accounts_table_name=opts["accounts_table"],
+                                   timezone=timezone)
+    return measure(table, accounts=attrs, as_of=as_of, lookback_days=lookback_days,
+                   timezone=timezone, cache=True, **options)
+
+
 def _table_command(which: str, events, accounts, timezone, as_of, lookback_days, fmt, out,
                    where_bin: str | None = None, bins: int = 10,
-                   calendar: Path | None = None):
+                   calendar: Path | None = None, into: str | None = None):
+    if into is not None and not _engine_options()["engine"]:
+        raise UsageError("--into writes to a table of the engine: give --engine URL too "
+                         "(duckdb:///FILE.db, postgres://..., spark://...)")
     m = _measure(events, accounts, timezone, as_of, lookback_days, calendar=calendar)
+    if into is not None:
+        import ibis
+
+        from valueclock import engines
+
+        expr = getattr(m, which) if where_bin is None else m.in_bin(
+            *_bin_of(which, where_bin), bins)
+        con = ibis.get_backend(expr)
+        with _working(f"Writing {which} to {into}..."):
+            rows = engines.write_table(con, expr, into)
+        err.print(f"Wrote {rows:,} row{'' if rows == 1 else 's'} of {which} to table {into} "
+                  f"({engines.engine_name(con)}).",
+                  highlight=False)
+        return
     title = f"{which} (as of {m.as_of:%Y-%m-%d %H:%M} UTC)"
     with _working(f"Measuring {which}..."):
         if where_bin is None:
@@ -114,7 +151,7 @@ def _table_command(which: str, events, accounts, timezone, as_of, lookback_days,
     write_table(table, fmt, out, title=title)
 
 
-def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
+def _bin_of(which: str, where_bin: str) -> tuple[str, int]:
     from valueclock.engine.distributions import DIST_PARTS, parse_bin
 
     part, index = parse_bin(where_bin)
@@ -123,6 +160,11 @@ def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
         raise UsageError(f"{part} is a distribution of {DIST_PARTS[part].table}, not of "
                          f"{which}: use `valueclock {DIST_PARTS[part].table} --where-bin` "
                          f"(here: {', '.join(fits)})")
+    return part, index
+
+
+def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
+    part, index = _bin_of(which, where_bin)
     table = m.in_bin(part, index, bins).to_pyarrow()
     edges = m.distributions(bins)[part]["bins"][index]
     return table, (f"{title}, {part} bin {index}: {edges['lo']:g} to {edges['hi']:g} "
@@ -131,12 +173,15 @@ def _in_bin(m: Measurement, which: str, where_bin: str, bins: int, title: str):
 
 @app.command()
 def accounts(events: Events = None, workspace: WorkspaceOpt = None,
+             engine: EngineOpt = None, table: TableOpt = None,
+             accounts_table: AccountsTableOpt = None,
              accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
              as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
              format: FormatOpt = "csv", out: OutOpt = None,
              where_bin: Annotated[str | None, _where_bin_opt(
                  "ttv_before_days, ttv_after_days or ttcv_days")] = None,
-             bins: BinsOpt = 10, calendar: CalendarOpt = None) -> None:
+             bins: BinsOpt = 10, calendar: CalendarOpt = None,
+             into: IntoOpt = None) -> None:
     """One row per sold account: its Time to Value before and after the sale, its cases,
     its Time to Smile and its own Time to Customer Value.
 
@@ -145,15 +190,17 @@ def accounts(events: Events = None, workspace: WorkspaceOpt = None,
     smile_hours, ttcv_days, then the attributes of --accounts.
     """
     _table_command("accounts", events, accounts, timezone, as_of, lookback_days, format, out,
-                   where_bin, bins, calendar=calendar)
+                   where_bin, bins, calendar=calendar, into=into)
 
 
 @app.command()
 def cases(events: Events = None, workspace: WorkspaceOpt = None,
+          engine: EngineOpt = None, table: TableOpt = None,
           timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
           format: FormatOpt = "csv", out: OutOpt = None,
           where_bin: Annotated[str | None, _where_bin_opt("smile_hours")] = None,
-          bins: BinsOpt = 10, calendar: CalendarOpt = None) -> None:
+          bins: BinsOpt = 10, calendar: CalendarOpt = None,
+          into: IntoOpt = None) -> None:
     """One row per measured case (an interruption of the customer's use) and its clock.
 
     Columns: case_id, account_id, started_at, smiled_at, resolved, smile_hours,
@@ -161,25 +208,28 @@ def cases(events: Events = None, workspace: WorkspaceOpt = None,
     interruption event (extra columns of the log, such as priority).
     """
     _table_command("cases", events, None, timezone, as_of, None, format, out, where_bin, bins,
-                   calendar=calendar)
+                   calendar=calendar, into=into)
 
 
 @app.command()
 def holds(events: Events = None, workspace: WorkspaceOpt = None,
+          engine: EngineOpt = None, table: TableOpt = None,
           timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
           format: FormatOpt = "csv", out: OutOpt = None,
-          calendar: CalendarOpt = None) -> None:
+          calendar: CalendarOpt = None, into: IntoOpt = None) -> None:
     """Who held each case's clock: one row per case and team, with the hours it held.
 
     Columns: case_id, account_id, team, hours. A case's hours add up to its smile_hours
     (open cases: to its open_hours).
     """
     _table_command("holds", events, None, timezone, as_of, None, format, out,
-                   calendar=calendar)
+                   calendar=calendar, into=into)
 
 
 @app.command()
 def report(events: Events = None, workspace: WorkspaceOpt = None,
+           engine: EngineOpt = None, table: TableOpt = None,
+           accounts_table: AccountsTableOpt = None,
            accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
            as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
            calendar: CalendarOpt = None,
@@ -249,6 +299,8 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
 
 @app.command()
 def check(events: Events = None, workspace: WorkspaceOpt = None,
+          engine: EngineOpt = None, table: TableOpt = None,
+          accounts_table: AccountsTableOpt = None,
           accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
           as_of: AsOfOpt = None,
           format: Annotated[str, typer.Option("--format", "-f",
@@ -276,6 +328,7 @@ def check(events: Events = None, workspace: WorkspaceOpt = None,
 
 @app.command()
 def survival(events: Events = None, workspace: WorkspaceOpt = None,
+             engine: EngineOpt = None, table: TableOpt = None,
              timezone: TimezoneOpt = "UTC", as_of: AsOfOpt = None,
              part: Annotated[str, typer.Option(
                  "--part", help="ttv_after: sold accounts until value, those still waiting "
@@ -362,6 +415,8 @@ def demo(seed: Annotated[int, typer.Option(help="Random seed: the same seed give
 
 @app.command()
 def teams(events: Events = None, workspace: WorkspaceOpt = None,
+          engine: EngineOpt = None, table: TableOpt = None,
+          accounts_table: AccountsTableOpt = None,
           accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
           as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
           calendar: CalendarOpt = None,
@@ -406,6 +461,8 @@ def whatif(team: Annotated[list[str], typer.Option(
                                       "halves its hours, 0 removes them, 2 doubles them.",
                show_default=False)],
            events: Events = None, workspace: WorkspaceOpt = None,
+           engine: EngineOpt = None, table: TableOpt = None,
+           accounts_table: AccountsTableOpt = None,
            accounts: AccountsOpt = None, timezone: TimezoneOpt = "UTC",
            as_of: AsOfOpt = None, lookback_days: LookbackOpt = None,
            calendar: CalendarOpt = None,
@@ -485,10 +542,10 @@ def main() -> None:
     """Entry point: run the app, print expected errors as one line with exit status 2."""
     import ibis
 
-    from valueclock.engines import connect
+    from valueclock.engines import default_connection
 
-    # Tables built in memory run on this DuckDB, which draws no progress bar on stdout.
-    ibis.set_backend(connect())
+    # Tables built in memory run on valueclock's DuckDB (no progress bar on stdout).
+    ibis.set_backend(default_connection())
     try:
         app(prog_name="valueclock")
     except ValueclockError as exc:

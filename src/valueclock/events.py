@@ -712,12 +712,19 @@ def read_events(paths: str | Path | Iterable[str | Path], timezone: str = "UTC",
     return _concat(tables)
 
 
+def event_order(columns: Iterable[str]) -> list[str]:
+    """Columns in the order the reader gives them: canonical, attributes, internal."""
+    columns = list(columns)
+    return ([c for c in EVENT_COLUMNS if c in columns]
+            + [c for c in columns if c not in EVENT_COLUMNS and c not in INTERNAL_COLUMNS]
+            + [c for c in INTERNAL_COLUMNS if c in columns])
+
+
 def _concat(tables: Sequence[pa.Table]) -> pa.Table:
-    order: list[str] = list(EVENT_COLUMNS)
+    seen: list[str] = list(EVENT_COLUMNS)
     for table in tables:
-        order.extend(c for c in table.column_names if c not in order and c not in
-                     INTERNAL_COLUMNS)
-    order.extend(INTERNAL_COLUMNS)
+        seen.extend(c for c in table.column_names if c not in seen)
+    order = event_order(seen + list(INTERNAL_COLUMNS))
     aligned = []
     for table in tables:
         cols = {}

@@ -11,6 +11,8 @@ import io
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,6 +26,19 @@ from valueclock.engine import iso
 from valueclock.errors import UsageError
 
 FORMATS = ("csv", "json", "parquet", "table")
+
+#: Standard error: progress, spinners and notes, never mixed with the output on stdout.
+err = Console(stderr=True)
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on standard error while long work runs (only in a terminal)."""
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        yield
 
 
 def plain(value: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +27,8 @@ from rich.table import Table
 from valueclock.engine import Measurement
 from valueclock.errors import UsageError
 from valueclock.events import parse_column_map, parse_kind_map
+from valueclock.output import err
+from valueclock.output import working as _working
 from valueclock.workspace import IngestResult, Workspace, find_workspace, is_workspace
 
 __all__ = ["register", "measure_workspace", "WorkspaceOpt"]
@@ -37,7 +38,6 @@ try:  # Typer 0.2x+ carries its own click; older ones use click itself.
 except ImportError:  # pragma: no cover
     from click import get_current_context as _current_context
 
-err = Console(stderr=True)
 
 #: Inputs at least this large get a progress bar (in a terminal).
 PROGRESS_BYTES = 20_000_000
@@ -76,6 +76,12 @@ def _workspace_folder(path: Path | None) -> Path:
 # ------------------------------------------------------------------------------------------
 # Reading commands on a workspace
 # ------------------------------------------------------------------------------------------
+
+def command_params() -> dict[str, Any]:
+    """The parameters of the running command, as given (empty outside a command)."""
+    ctx = _current_context(silent=True)
+    return dict(ctx.params) if ctx is not None else {}
+
 
 def chosen_workspace(events: list[Path] | None) -> Path | None:
     """The workspace the running command reads, or None when it reads EVENTS files.
@@ -126,15 +132,6 @@ def measure_workspace(events: list[Path] | None, accounts: Path | None, timezone
     with _working(f"Reading the workspace {folder}..."):
         return ws.measure(accounts=accounts, as_of=as_of, lookback_days=lookback_days,
                           timezone=tz, cache=True, **options)
-
-
-@contextmanager
-def _working(message: str):
-    if err.is_terminal:
-        with err.status(message):
-            yield
-    else:
-        yield
 
 
 # ------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ def latest_attributes(attrs: ir.Table) -> ir.Table:
     """The accounts table with one row per account: its last row wins."""
     cols = [c for c in attrs.columns if not c.startswith("_")]
     if "_seq" not in attrs.columns:
-        return attrs.select(*cols).distinct(on="account_id", keep="last")
+        # No read order (a table stored in an engine): one row per account, the same on
+        # every backend (DISTINCT ON ... keep="last" has no PostgreSQL translation).
+        attrs = attrs.mutate(_seq=ibis.row_number().over(order_by=[attrs[c] for c in cols]))
     w = ibis.window(group_by=attrs.account_id, order_by=ibis.desc(attrs._seq))
     ranked = attrs.filter(attrs.account_id.notnull()).mutate(_k=ibis.row_number().over(w))
     return ranked.filter(ranked._k == 0).select(*cols)

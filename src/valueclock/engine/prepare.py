@@ -84,9 +84,15 @@ def _with_defaults(events: ir.Table) -> ir.Table:
         if name not in cols:
             extra[name] = ibis.null("string")
     if "_seq" not in cols:
-        # Without a read order, ties are broken by event_id, then by the other columns.
+        # Without a read order (a table stored in an engine), rows at one moment are taken
+        # by their content: the canonical columns, then the other text columns. The same
+        # order on every backend, whatever order the table is stored in.
+        keys = [c for c in ("event_id", "account_id", "kind", "case_id", "team", "label")
+                if c in cols]
+        keys += [c for c in cols if c not in keys and c != "timestamp"
+                 and not c.startswith("_") and events[c].type().is_string()]
         extra["_seq"] = ibis.row_number().over(
-            order_by=[events.timestamp, events[cols[0]]]).cast("int64")
+            order_by=[events.timestamp, *[events[c] for c in keys]]).cast("int64")
     if "_source" not in cols:
         extra["_source"] = ibis.null("string")
     if "_row" not in cols:

@@ -9,24 +9,39 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from valueclock.errors import UsageError
+from valueclock.options import AccountsTableOpt, EngineOpt, TableOpt
+from valueclock.output import err
+from valueclock.output import working as _working
 
 __all__ = ["register", "run", "load"]
 
-err = Console(stderr=True)
 
 
 def load(events: list[Path] | None = None, workspace: Path | None = None, *,
          accounts: Path | None = None, timezone: str | None = None,
          as_of: str | None = None, lookback_days: float | None = None,
-         calendar: Path | None = None) -> Any:
+         calendar: Path | None = None, engine: str | None = None, table: str | None = None,
+         accounts_table: str | None = None) -> Any:
     """The :class:`~valueclock.web.data.Dashboard` of event files or of a workspace (an
-    EVENTS argument that is a workspace folder counts as ``-w``)."""
-    from valueclock.web.data import Dashboard, load_files, load_workspace
+    EVENTS argument that is a workspace folder counts as ``-w``), or of the events on an
+    engine (``engine``, ``table``, ``accounts_table`` as ``--engine`` and ``--table``)."""
+    from valueclock.web.data import Dashboard, load_files, load_tables, load_workspace
     from valueclock.workspace import find_workspace, is_workspace
 
+    if engine or table or accounts_table:
+        from valueclock.engines import open_tables
+
+        if workspace is not None:
+            raise UsageError("give a workspace (-w) or --engine/--table, not both")
+        tables = open_tables(engine, table=table, files=list(events or []) or None,
+                             accounts=accounts, accounts_table_name=accounts_table,
+                             timezone=timezone or "UTC")
+        label = (f"table {table}" if table else ", ".join(p.name for p in events or []))
+        return Dashboard(load_tables(*tables, label=f"{label} on {engine or 'duckdb://'}",
+                                     timezone=timezone or "UTC", as_of=as_of,
+                                     lookback_days=lookback_days, calendar=calendar))
     events = list(events or [])
     if workspace is None and len(events) == 1 and events[0].is_dir() \
             and is_workspace(events[0]):
@@ -91,6 +106,8 @@ def serve(events: Annotated[list[Path] | None, typer.Argument(
                                              "before the sale count.")] = None,
           calendar: Annotated[Path | None, typer.Option(
               "--calendar", help="Business hours (TOML) to count hours in.")] = None,
+          engine: EngineOpt = None, table: TableOpt = None,
+          accounts_table: AccountsTableOpt = None,
           host: Annotated[str, typer.Option(
               "--host", help="Address to listen on. Anything but loopback (127.0.0.1, "
                              "::1, localhost) needs a token.")] = "127.0.0.1",
@@ -117,26 +134,11 @@ def serve(events: Annotated[list[Path] | None, typer.Argument(
     started = time.perf_counter()
     with _working("Measuring..."):
         dashboard = load(events, workspace, accounts=accounts, timezone=timezone,
-                         as_of=as_of, lookback_days=lookback_days, calendar=calendar)
+                         as_of=as_of, lookback_days=lookback_days, calendar=calendar,
+                         engine=engine, table=table, accounts_table=accounts_table)
         dashboard.warm()
     err.print(f"Measured in {time.perf_counter() - started:.1f}s.", highlight=False)
     run(dashboard, host=host, port=port, token=token, warm=False)
-
-
-class _working:
-    def __init__(self, message: str) -> None:
-        self.message = message
-        self._status: Any = None
-
-    def __enter__(self) -> None:
-        if err.is_terminal:
-            self._status = err.status(self.message)
-            self._status.__enter__()
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        if self._status is not None:
-            self._status.__exit__(*exc)
 
 
 def register(app: typer.Typer) -> None:

@@ -190,14 +190,12 @@ def _options(calendar: Any, lookback_days: float | None) -> dict[str, Any]:
     return {"calendar": load_calendar(calendar), "lookback_days": lookback_days}
 
 
-def load_files(paths: list[Path], *, accounts: Path | None = None, timezone: str = "UTC",
-               as_of: str | None = None, lookback_days: float | None = None,
-               calendar: Any = None) -> Source:
-    """Read event files (and an accounts table) once; measure them."""
-    from valueclock.events import parse_instant, read_accounts, read_events
+def load_tables(events: ir.Table, attrs: ir.Table | None, *, label: str,
+                timezone: str = "UTC", as_of: str | None = None,
+                lookback_days: float | None = None, calendar: Any = None) -> Source:
+    """Measure canonical events (and accounts) given as Ibis tables, on their backend."""
+    from valueclock.events import parse_instant
 
-    events = ibis.memtable(read_events(paths, timezone=timezone))
-    attrs = None if accounts is None else ibis.memtable(read_accounts(accounts))
     opts = _options(calendar, lookback_days)
 
     def make(ev: ir.Table, acc: ir.Table | None, moment: datetime | None) -> Measurement:
@@ -205,8 +203,21 @@ def load_files(paths: list[Path], *, accounts: Path | None = None, timezone: str
 
     moment = None if as_of is None else parse_instant(as_of, timezone)
     base = make(events, attrs, moment)
-    names = ", ".join(p.name for p in paths)
-    return Source(events, attrs, base, make, label=names, timezone=timezone)
+    return Source(events, attrs, base, make, label=label, timezone=timezone)
+
+
+def load_files(paths: list[Path], *, accounts: Path | None = None, timezone: str = "UTC",
+               as_of: str | None = None, lookback_days: float | None = None,
+               calendar: Any = None) -> Source:
+    """Read event files (and an accounts table) once; measure them."""
+    from valueclock.engines import default_connection, load_files
+    from valueclock.events import read_accounts
+
+    events = load_files(default_connection(), paths, timezone=timezone)
+    attrs = None if accounts is None else ibis.memtable(read_accounts(accounts))
+    return load_tables(events, attrs, label=", ".join(p.name for p in paths),
+                       timezone=timezone, as_of=as_of, lookback_days=lookback_days,
+                       calendar=calendar)
 
 
 def load_workspace(folder: Path, *, accounts: Path | None = None,
