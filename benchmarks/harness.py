@@ -9,19 +9,34 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# Peak memory is the larger of the child's own maximum resident set (ru_maxrss) and the
+# largest sum, sampled every 0.2 s, over the child and every process it started: a JVM
+# that PySpark starts holds most of Spark's memory, and ru_maxrss counts one process only.
 RUNNER = """
-import resource, subprocess, sys, time
+import resource, subprocess, sys, tempfile, time
+import psutil
 limit = int(sys.argv[1])
 def cap():
     if limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+out, errs = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
 start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], capture_output=True, text=True, preexec_fn=cap)
+child = subprocess.Popen(sys.argv[2:], stdout=out, stderr=errs, text=True, preexec_fn=cap)
+tree_peak = 0
+parent = psutil.Process(child.pid)
+while child.poll() is None:
+    try:
+        procs = [parent, *parent.children(recursive=True)]
+        tree_peak = max(tree_peak, sum(p.memory_info().rss for p in procs))
+    except psutil.Error:
+        pass
+    time.sleep(0.2)
 wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-print(f"{wall} {peak} {done.returncode}")
-sys.stdout.write(done.stdout)
-sys.stderr.write(done.stderr[-2000:])
+peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, tree_peak // 1024)  # KiB
+print(f"{wall} {peak} {child.returncode}")
+out.seek(0); errs.seek(0)
+sys.stdout.write(out.read())
+sys.stderr.write(errs.read()[-2000:])
 """
 
 
