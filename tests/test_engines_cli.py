@@ -175,3 +175,18 @@ def test_the_python_api_takes_an_engine_url_or_connection(tmp_path):
     con.create_table("events", _stored_events())
     stored = valueclock.measure(valueclock.events_table(con, "events")).summary()
     assert by_url["ttcv_text"] == stored["ttcv_text"] == "11 days, 5 hours"
+
+
+def test_the_dashboard_serves_events_stored_in_the_engine(engine):
+    from fastapi.testclient import TestClient
+
+    from valueclock.web.app import create_app
+    from valueclock.web.command import load
+
+    url, _, events, accounts = engine
+    dashboard = load(engine=url, table=events, accounts_table=accounts)
+    assert f"table {events} on " in dashboard.source.label
+    with TestClient(create_app(dashboard), base_url="http://127.0.0.1") as client:
+        data = client.get("/api/report").json()
+        assert data["ttcv_text"] == "11 days, 5 hours"
+        assert client.get("/cases/T1").status_code == 200
