@@ -58,9 +58,20 @@ def run(cmd: list[str], timeout: float = 3600, address_limit: int = 0) -> Run:
     first, _, rest = done.stdout.partition("\n")
     wall, peak, code = first.split()
     if code != "0":
-        last = (done.stderr.strip().splitlines() or ["?"])[-1]
-        return Run(float(wall), int(peak) / 1024, None, f"failed: {last[:120]}")
+        return Run(float(wall), int(peak) / 1024, None, f"failed: {_why(done.stderr, code)}")
     return Run(float(wall), int(peak) / 1024, json.loads(rest))
+
+
+def _why(stderr: str, code: str) -> str:
+    """The line of a failed contender's output that says why: the last one naming an error
+    (a Java stack trace ends with its frames, not with the error)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    words = ("Error", "Exception", "error:", "failed", "Killed", "panicked")
+    said = [line for line in lines if any(w in line for w in words)
+            and not line.startswith("at ")]
+    if code in ("-9", "137"):
+        return "killed (out of memory?)"
+    return (said or lines or [f"exit status {code}"])[-1][:160]
 
 
 def machine() -> str:

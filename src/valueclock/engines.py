@@ -154,6 +154,10 @@ def _spark(master: str, settings: dict[str, str]) -> Any:
     config = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"}
     if master.startswith("local"):
         config.update(SPARK_LOCAL_DEFAULTS)
+        if memory := _physical_memory():
+            # In local mode the driver does all the work: Spark's 1 GB default runs out of
+            # heap long before the machine does (50 million events need several).
+            config["spark.driver.memory"] = f"{max(1, int(memory * MEMORY_SHARE) >> 30)}g"
         if "spark.sql.warehouse.dir" not in settings:
             # No spark-warehouse/ or metastore_db/ left in the current folder; --into
             # refuses to write here (the folder goes when the process ends).
