@@ -1,27 +1,20 @@
 """One engine, three backends: DuckDB, PostgreSQL and Spark must give identical results.
 
-PostgreSQL is reached at $VALUECLOCK_TEST_POSTGRES (default
-postgres://valueclock:valueclock@127.0.0.1:5432/valueclock, which scripts/test.sh sets
-up); Spark runs in local mode.
+Where the engines are: tests/engine_helpers.py.
 """
 
 from __future__ import annotations
 
-import math
-import os
 from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pytest
 
+from tests.engine_helpers import ENGINE_URLS, same
 from valueclock import demo
 from valueclock.engine import Measurement
 from valueclock.engines import connect, load
 from valueclock.events import read_events
-
-POSTGRES = os.environ.get("VALUECLOCK_TEST_POSTGRES",
-                          "postgres://valueclock:valueclock@127.0.0.1:5432/valueclock")
-ENGINE_URLS = {"duckdb": "duckdb://", "postgres": POSTGRES, "spark": "spark://local[2]"}
 
 
 @pytest.fixture(scope="module", params=list(ENGINE_URLS))
@@ -81,23 +74,6 @@ def _results(con, table: pa.Table) -> dict:
     }
 
 
-def _same(a, b, path="") -> None:
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, (int, float)):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    elif isinstance(a, datetime):
-        assert a.replace(tzinfo=None) == b.replace(tzinfo=None), path
-    else:
-        assert a == b, (path, a, b)
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     duck = connect("duckdb://")
@@ -108,7 +84,7 @@ def reference(tmp_path_factory):
 @pytest.mark.parametrize("log", ["company", "awkward"])
 def test_every_engine_gives_identical_results(con, reference, tmp_path_factory, log):
     table = _company(tmp_path_factory) if log == "company" else _awkward()
-    _same(_results(con, table), reference[log])
+    same(_results(con, table), reference[log])
 
 
 def test_the_awkward_log_exercises_what_it_should(reference):

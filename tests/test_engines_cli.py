@@ -2,7 +2,7 @@
 
 The command line is run in this process (Typer's runner), so that Spark's local session,
 whose catalog lives in the process, sees the tables the test stores in it. PostgreSQL is
-the server scripts/test.sh starts (see tests/test_engines.py).
+the server scripts/test.sh starts (see tests/engine_helpers.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import SEED_EXAMPLE
-from tests.test_engines import POSTGRES, _same
+from tests.engine_helpers import POSTGRES, same
 from valueclock import engines
 from valueclock.cli import app
 from valueclock.errors import ValueclockError
@@ -81,7 +81,7 @@ def test_event_files_computed_on_the_engine_give_the_same_report(engine):
     here = json.loads(vc("report", SEED_EXAMPLE, "--format", "json").stdout)
     there = json.loads(vc("report", SEED_EXAMPLE, "--engine", url, "--format",
                           "json").stdout)
-    _same(there, here)
+    same(there, here)
     assert there["ttcv_text"] == "11 days, 5 hours"
 
 

@@ -1,29 +1,23 @@
 """Kaplan-Meier, distributions, slices and periods: the same numbers on DuckDB, PostgreSQL
 and Spark (pure Ibis; only the product-limit over the counts runs in numpy).
 
-PostgreSQL is reached at $VALUECLOCK_TEST_POSTGRES (default
-postgres://valueclock:valueclock@127.0.0.1:5432/valueclock, which scripts/test.sh sets
-up); Spark runs in local mode.
+Where the engines are: tests/engine_helpers.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import os
 from datetime import datetime
 
 import pytest
 
+from tests.engine_helpers import POSTGRES, same
 from valueclock import demo
 from valueclock.engine import Measurement
 from valueclock.engine import slices as _slices
 from valueclock.engine.summary import Stat
 from valueclock.engines import connect, load
 from valueclock.events import read_accounts, read_events
-
-POSTGRES = os.environ.get("VALUECLOCK_TEST_POSTGRES",
-                          "postgres://valueclock:valueclock@127.0.0.1:5432/valueclock")
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +43,6 @@ def _mine(con, company) -> dict:
     return json.loads(json.dumps(out, default=str))
 
 
-def _same(a, b, path="") -> None:
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, (int, float)):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
-
-
 @pytest.fixture(scope="module")
 def reference(company):
     return _mine(connect("duckdb://"), company)
@@ -77,6 +56,6 @@ def test_same_numbers_on_every_engine(url, company, reference):
     finally:
         if url.startswith("spark"):
             con._session.stop()
-    _same(got, reference)
+    same(got, reference)
     assert reference["segment"]["slices"] and reference["weeks"] and reference["priority"]
     assert reference["segment"]["smile_hours_km"] is not None
