@@ -287,11 +287,7 @@ def report(events: Events = None, workspace: WorkspaceOpt = None,
         summary = m.summary(stat, target_days=target_days, by=by, every=every,
                             min_size=min_size, bins=bins)
     if format == "json":
-        text = dumps(summary) + "\n"
-        if out:
-            out.write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
+        _write_text(dumps(summary) + "\n", out)
         return
     console = Console(file=out.open("w", encoding="utf-8"), width=100) if out else Console()
     render_report(summary, console)
@@ -371,11 +367,7 @@ def survival(events: Events = None, workspace: WorkspaceOpt = None,
         data = {k: info[k] for k in ("part", "unit", "as_of", "alpha", "subjects", "events",
                                      "censored", "quantiles", "completed")}
         data["curve"] = curve.rows()
-        text = dumps(data) + "\n"
-        if out:
-            out.write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
+        _write_text(dumps(data) + "\n", out)
         return
     console = Console(file=out.open("w", encoding="utf-8"), width=100) if out else Console()
     info["as_of"] = f"{m.as_of:%Y-%m-%d %H:%M} UTC"

@@ -40,8 +40,6 @@ from valueclock.schema import EVENT_COLUMNS, REQUIRED_COLUMNS
 __all__ = ["accounts_table", "connect", "default_connection", "duckdb_connect",
            "engine_name", "events_table", "load", "load_files", "open_tables", "write_table"]
 
-ENGINES = ("duckdb", "postgres", "spark")
-
 #: Set on every DuckDB connection valueclock makes. DuckDB draws a progress bar on standard
 #: output for queries longer than two seconds, even into a pipe, which would break
 #: `valueclock report --format json | jq` on large logs.
@@ -254,7 +252,7 @@ def _stored(con: Any, name: str) -> ir.Table:
                          + (f" (tables: {listed})" if found else f": {said}")) from None
 
 
-def _by_canonical_name(table: ir.Table, name: str, wanted: tuple[str, ...]) -> ir.Table:
+def _by_canonical_name(table: ir.Table, wanted: tuple[str, ...]) -> ir.Table:
     """The table with columns named as valueclock names them, whatever their letter case
     (warehouses often upper-case names)."""
     lower: dict[str, str] = {}
@@ -276,7 +274,7 @@ def events_table(con: Any, name: str) -> ir.Table:
     """
     import ibis.expr.datatypes as dt
 
-    t = _by_canonical_name(_stored(con, name), name, EVENT_COLUMNS)
+    t = _by_canonical_name(_stored(con, name), EVENT_COLUMNS)
     where = f"table {name}"
     for column in REQUIRED_COLUMNS:
         if column not in t.columns:
@@ -303,7 +301,7 @@ def events_table(con: Any, name: str) -> ir.Table:
 def accounts_table(con: Any, name: str) -> ir.Table:
     """The accounts table stored in the engine as ``name``: ``account_id`` (any letter
     case) and attributes, all read as text."""
-    t = _by_canonical_name(_stored(con, name), name, ("account_id",))
+    t = _by_canonical_name(_stored(con, name), ("account_id",))
     if "account_id" not in t.columns:
         raise InputError(f"required column 'account_id' is missing (columns found: "
                          f"{', '.join(t.columns) or 'none'})", path=f"table {name}",
