@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from valueclock.calendar import Calendar, load_calendar
 from valueclock.engine import Measurement
-from valueclock.engines import connect, default_connection, load, load_files
+from valueclock.engines import connect, default_connection, engine_name, load, load_files
 from valueclock.events import parse_instant, parse_kind_map, read_accounts, read_events
 
 EventsLike = ir.Table | pa.Table | pd.DataFrame | str | Path | Iterable[str | Path]
@@ -74,6 +74,10 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
     ``columns`` (``{"account_id": "Company ID"}``) and ``kinds`` (``{"Closed Won":
     "sale"}``).
 
+    ``cache=True`` materialises the intermediate tables once on the engine (cheaper when
+    several outputs are taken); files are then read straight into DuckDB, batch by batch,
+    so a log larger than memory can be measured.
+
     ``calendar`` (a TOML path, a parsed dict or a :class:`Calendar`) measures the clock in
     business hours; ``scale`` (``{team: factor}``) measures it as if each of those teams
     held each case for factor times as long. See ``docs/teams-calendar-whatif.md``.
@@ -91,21 +95,19 @@ def measure(events: EventsLike, *, accounts: ir.Table | pa.Table | pd.DataFrame 
         con = connect(con)
     reading = {"time_format": time_format, "columns": columns,
                "kinds": parse_kind_map(kinds) if kinds else None}
-    if _is_paths(events):
-        # Files go straight into the engine, batch by batch (DuckDB holds, and spills,
-        # what does not fit in memory).
+    engine = con if con is not None else default_connection()
+    if cache and _is_paths(events) and engine_name(engine) == "duckdb":
+        # Files go straight into DuckDB, batch by batch (it holds, and spills, what does not
+        # fit in memory); the measurement caches its own copy, so the loaded one goes.
         paths = [Path(events)] if isinstance(events, (str, Path)) else [Path(p) for p in
                                                                         events]
-        engine = con if con is not None else default_connection()
         table = load_files(engine, paths, timezone=timezone, **reading)
-        if cache:  # the measurement keeps its own copy of the rows: no need for two
-            m = _measurement(table, accounts, con, as_of, timezone, lookback_days, cache,
-                             calendar, scale)
-            engine.drop_table(table.get_name(), force=True)
-            return m
-    else:
-        table = _as_table(events, con, lambda p: read_events(p, timezone=timezone, **reading),
-                          "valueclock_events")
+        m = _measurement(table, accounts, con, as_of, timezone, lookback_days, cache,
+                         calendar, scale)
+        engine.drop_table(table.get_name(), force=True)
+        return m
+    table = _as_table(events, con, lambda p: read_events(p, timezone=timezone, **reading),
+                      "valueclock_events")
     return _measurement(table, accounts, con, as_of, timezone, lookback_days, cache,
                         calendar, scale)
 
