@@ -177,8 +177,10 @@ def load_files(con: Any, paths: list[Path], timezone: str = "UTC", **reading: An
 
     On DuckDB the batches go straight into one table, so a log larger than memory is
     held (and spilled) by DuckDB rather than as one Arrow table beside it; other engines
-    get the whole table through :func:`load`. ``reading`` is passed to the reader
-    (``time_format``, ``columns``, ``kinds``).
+    get the whole table through :func:`load`. A Parquet file whose columns are already
+    text and a typed timestamp is normalised by DuckDB itself, in SQL that gives the same
+    rows as the reader (see :func:`_parquet_sql`), without passing through Python.
+    ``reading`` is passed to the reader (``time_format``, ``columns``, ``kinds``).
     """
     from valueclock.events import iter_events, read_events
 
@@ -189,27 +191,125 @@ def load_files(con: Any, paths: list[Path], timezone: str = "UTC", **reading: An
     raw = con.con
     name = f"valueclock_events_{uuid.uuid4().hex[:8]}"
     columns: list[str] = []
+
+    def add(select: str, names: list[str], params: dict[str, Any] | None = None) -> None:
+        if not columns:
+            raw.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
+        else:
+            for column in names:
+                if column not in columns:
+                    raw.execute(f'ALTER TABLE {name} ADD COLUMN "{_ident(column)}" VARCHAR')
+            raw.execute(f"INSERT INTO {name} BY NAME {select}", params)
+        columns.extend(c for c in names if c not in columns)
+
     seq = 0
     for path in paths:
+        plan = _parquet_sql(raw, path, timezone, first_seq=seq, **reading)
+        if plan is not None:
+            select, params, names, rows = plan
+            try:
+                add(select, names, params)
+            except duckdb.Error as exc:
+                from valueclock.events import _cannot_read
+
+                raise _cannot_read(path, "parquet", exc) from None
+            seq += rows
+            continue
         for batch in iter_events(path, timezone=timezone, first_seq=seq, **reading):
             seq += batch.num_rows
             view = f"{name}_batch"
             raw.register(view, batch)
             try:
-                if not columns:
-                    raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {view}")
-                else:
-                    for column in batch.column_names:
-                        if column not in columns:
-                            raw.execute(f'ALTER TABLE {name} ADD COLUMN "{_ident(column)}" '
-                                        "VARCHAR")
-                    raw.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+                add(f"SELECT * FROM {view}", batch.column_names)
             finally:
                 raw.unregister(view)
-            columns.extend(c for c in batch.column_names if c not in columns)
     # Attributes first seen in a later file come after the internal columns; their order
     # among the attributes is the reader's, which is all that the engine reads.
     return con.table(name)
+
+
+_STRING_TYPES = ("VARCHAR",)
+_NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_S")
+
+
+def _parquet_sql(raw: duckdb.DuckDBPyConnection, path: Path, timezone: str, *,
+                 first_seq: int, time_format: str | None = None,
+                 columns: dict[str, str] | None = None,
+                 kinds: dict[str, str] | None = None
+                 ) -> tuple[str, dict[str, Any], list[str], int] | None:
+    """DuckDB SQL reading one Parquet file into the reader's canonical shape, or None
+    when the file needs the reader (or cannot be read: the reader then says why).
+
+    Only for files whose columns are all text but a typed timestamp that needs no zone
+    (it has one, or ``timezone`` is UTC), without ``kinds``: then the reader does nothing
+    that SQL cannot do the same way. Text is trimmed of what Arrow takes for whitespace
+    (``events.WHITESPACE``: DuckDB's ``trim`` alone removes spaces only), empty text is
+    null, kinds are lower-cased, ``_row`` counts rows from 1 and ``_seq`` goes on from
+    ``first_seq``, both in file order. Returns the query, its parameters, the columns it
+    gives and the number of rows.
+    """
+    from valueclock.events import WHITESPACE, _canonical_names, inspect_file
+
+    del time_format  # a typed timestamp is not parsed
+    if kinds:
+        return None
+    try:
+        if inspect_file(path).format != "parquet":
+            return None
+        metadata = pq.ParquetFile(str(path)).metadata
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        described = raw.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()
+    except (InputError, OSError, pa.ArrowException, duckdb.Error):
+        return None
+    if metadata.num_rows == 0:
+        return None  # the reader refuses it with its own message
+    source = [str(row[0]) for row in described]
+    if "file_row_number" in source:
+        return None
+    types = {str(row[0]): str(row[1]) for row in described}
+    try:
+        names = _canonical_names(source, columns, path, REQUIRED_COLUMNS, EVENT_COLUMNS)
+    except InputError:
+        return None
+    by_name = dict(zip(names, source, strict=True))
+    ts_type = types[by_name["timestamp"]]
+    if ts_type == "TIMESTAMP WITH TIME ZONE":
+        ts = f'timezone(\'UTC\', "{_ident(by_name["timestamp"])}")'
+    elif ts_type in _NAIVE_TIMESTAMPS and timezone == "UTC":
+        ts = f'CAST("{_ident(by_name["timestamp"])}" AS TIMESTAMP)'
+    else:
+        return None
+    attributes = [n for n in names if n not in EVENT_COLUMNS and not n.startswith("_")]
+    texts = [n for n in EVENT_COLUMNS if n != "timestamp" and n in by_name] + attributes
+    if any(types[by_name[n]] not in _STRING_TYPES for n in texts):
+        return None
+
+    def text(column: str) -> str:
+        c = f'"{_ident(by_name[column])}"'
+        return (f"CASE WHEN regexp_matches({c}, $edge) THEN nullif(trim({c}, $ws), '') "
+                f"ELSE nullif({c}, '') END")
+
+    parts = []
+    for column in EVENT_COLUMNS:
+        if column == "timestamp":
+            value = ts
+        elif column not in by_name:
+            value = "CAST(NULL AS VARCHAR)"
+        elif column == "kind":
+            value = f"lower({text(column)})"
+        else:
+            value = text(column)
+        parts.append(f'{value} AS "{column}"')
+    parts += [f'{text(n)} AS "{_ident(n)}"' for n in attributes]
+    parts += ["CAST($source AS VARCHAR) AS _source",
+              "CAST(file_row_number + 1 AS BIGINT) AS _row",
+              f"CAST(file_row_number + {int(first_seq)} AS BIGINT) AS _seq",
+              "CAST(NULL AS VARCHAR) AS _timestamp_raw"]
+    edge = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+    select = (f"SELECT {', '.join(parts)} FROM read_parquet({quoted}, file_row_number = true)")
+    params = {"edge": f"^{edge}|{edge}$", "ws": WHITESPACE, "source": str(path)}
+    return select, params, [*EVENT_COLUMNS, *attributes, "_source", "_row", "_seq",
+                            "_timestamp_raw"], int(metadata.num_rows)
 
 
 def _ident(name: str) -> str:

@@ -412,6 +412,12 @@ def read_columns(path: str | Path, columns: Sequence[str]) -> pa.Table:
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
+#: What ``utf8_trim_whitespace`` trims from text (Arrow's Unicode whitespace), for SQL that
+#: must trim the same way (a test checks it against Arrow).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """A column as trimmed text, with empty strings as nulls."""
     if pa.types.is_timestamp(column.type):
