@@ -10,7 +10,8 @@
 
 The same Ibis expressions run on each. Event files named on the command line are read
 by valueclock's reader (so every engine sees the same normalised rows) and handed to the
-engine: a temporary table on DuckDB and PostgreSQL, a Parquet file that Spark reads
+engine: a temporary table on DuckDB (which normalises a typed Parquet file itself, in the
+same way: :func:`load_files`) and PostgreSQL, a Parquet file that Spark reads
 itself on Spark (Ibis turns null strings into "NaN" when it builds a Spark table from
 Arrow in memory). Events already stored in the engine are read with
 :func:`events_table`, an accounts table with :func:`accounts_table`; results are written
