@@ -164,8 +164,9 @@ NOTES = """
 
 - **floor**: `benchmarks/contenders/floor.py`, DuckDB SQL written for DuckDB only
   (`LAST_VALUE ... IGNORE NULLS`, `MAX_BY`, `FILTER`).
-- **valueclock report (end to end)**: the command a user runs, including valueclock's
-  own file reader (which keeps every row and names problems) and the report.
+- **valueclock report (end to end)**: the command a user runs, file to JSON report. The
+  file is typed Parquet, so DuckDB normalises it in SQL as valueclock's reader would
+  (trimmed text, empty as null, file and row of every row kept for the problems).
 - **valueclock engine**: the portable Ibis expressions on a table the engine read itself.
 - **pandas**, **polars**: the same definitions as an analyst would write them
   (`benchmarks/contenders/`).
