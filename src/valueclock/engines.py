@@ -39,7 +39,8 @@ from valueclock.errors import InputError, UsageError
 from valueclock.schema import EVENT_COLUMNS, REQUIRED_COLUMNS
 
 __all__ = ["accounts_table", "connect", "default_connection", "duckdb_connect",
-           "engine_name", "events_table", "load", "load_files", "open_tables", "write_table"]
+           "engine_name", "events_table", "load", "load_files", "open_tables", "sql_text",
+           "write_table"]
 
 #: Set on every DuckDB connection valueclock makes. DuckDB draws a progress bar on standard
 #: output for queries longer than two seconds, even into a pipe, which would break
@@ -72,7 +73,7 @@ def _duckdb(database: str = ":memory:", settings: dict[str, str] | None = None) 
     for key, value in settings.items():
         if not key.replace("_", "").isalnum():
             raise UsageError(f"cannot read DuckDB setting {key!r} in the engine URL")
-        con.raw_sql(f"SET {key} = {_sql_text(value)}")
+        con.raw_sql(f"SET {key} = {sql_text(value)}")
     return con
 
 
@@ -87,7 +88,9 @@ def _physical_memory() -> int:
         return 0
 
 
-def _sql_text(value: str) -> str:
+def sql_text(value: str) -> str:
+    """``value`` as a SQL string literal (quotes doubled), for the DuckDB SQL valueclock
+    writes itself: paths, settings, patterns."""
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -183,7 +186,7 @@ def load_files(con: Any, paths: list[Path], timezone: str = "UTC", **reading: An
     rows as the reader (see :func:`_parquet_sql`), without passing through Python.
     ``reading`` is passed to the reader (``time_format``, ``columns``, ``kinds``).
     """
-    from valueclock.events import iter_events, read_events
+    from valueclock.events import _cannot_read, iter_events, read_events
 
     if engine_name(con) != "duckdb":
         return load(con, read_events(paths, timezone=timezone, **reading))
@@ -211,8 +214,6 @@ def load_files(con: Any, paths: list[Path], timezone: str = "UTC", **reading: An
             try:
                 add(select, names, params)
             except duckdb.Error as exc:
-                from valueclock.events import _cannot_read
-
                 raise _cannot_read(path, "parquet", exc) from None
             seq += rows
             continue
@@ -258,7 +259,7 @@ def _parquet_sql(raw: duckdb.DuckDBPyConnection, path: Path, timezone: str, *,
         if inspect_file(path).format != "parquet":
             return None
         metadata = pq.ParquetFile(str(path)).metadata
-        quoted = "'" + str(path).replace("'", "''") + "'"
+        quoted = sql_text(str(path))
         described = raw.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted})").fetchall()
     except (InputError, OSError, pa.ArrowException, duckdb.Error):
         return None

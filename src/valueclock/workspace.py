@@ -51,7 +51,7 @@ import pyarrow as pa
 
 from valueclock import __version__
 from valueclock.engine import Measurement
-from valueclock.engines import QUIET_DUCKDB, duckdb_connect
+from valueclock.engines import QUIET_DUCKDB, duckdb_connect, sql_text
 from valueclock.errors import InputError, UsageError
 from valueclock.events import (
     FileLayout,
@@ -93,9 +93,6 @@ def _q(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 # ------------------------------------------------------------------------------------------
@@ -755,8 +752,8 @@ class Workspace:
                     "_seq BIGINT, _timestamp_raw VARCHAR, _problem VARCHAR, "
                     "_content UHUGEINT, _nth BIGINT, _key UHUGEINT)")
         staged = set(self._columns("_stage"))
-        kinds_sql = ", ".join(_lit(k) for k in KINDS)
-        case_kinds = ", ".join(_lit(k) for k in CASE_KINDS)
+        kinds_sql = ", ".join(sql_text(k) for k in KINDS)
+        case_kinds = ", ".join(sql_text(k) for k in CASE_KINDS)
         select = f"""
             SELECT *, 1 AS _nth, CASE WHEN _problem IS NULL THEN
                 CASE WHEN event_id IS NOT NULL THEN md5_number('e' || chr(31) || event_id)
@@ -854,7 +851,7 @@ class Workspace:
                                                    WHERE k._key = s._key)
         """).fetchall()[0][0]
         reasons = " ".join(
-            f"WHEN {_lit(k)} THEN {_lit(k.replace('_', ' ') + ' ')} || " + v
+            f"WHEN {sql_text(k)} THEN {sql_text(k.replace('_', ' ') + ' ')} || " + v
             for k, v in {
                 "missing_account_id": "'(account_id empty)'",
                 "unparseable_timestamp": "chr(39) || coalesce(_timestamp_raw, '') || chr(39)",
@@ -903,7 +900,7 @@ class Workspace:
                                  pa.array(range(seq, seq + n), pa.int64()))
         attrs = [c for c in table.column_names if not c.startswith("_") and c != "account_id"]
         self._add_columns(con, "accounts", attrs)
-        pairs = ", ".join(f"{_lit(a)}, {_q(a)}" for a in sorted(attrs))
+        pairs = ", ".join(f"{sql_text(a)}, {_q(a)}" for a in sorted(attrs))
         content = (f"md5_number(account_id || chr(31) || "
                    f"CAST(json_object({pairs}) AS VARCHAR))" if attrs
                    else "md5_number(account_id)")

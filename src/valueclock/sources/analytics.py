@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pyarrow as pa
 
-from valueclock.engines import duckdb_connect
+from valueclock.engines import duckdb_connect, sql_text
 from valueclock.errors import InputError, UsageError
 from valueclock.sources.status_log import EVENTS_SCHEMA, ConversionResult
 
@@ -102,9 +102,6 @@ FORMATS: dict[str, dict[str, str]] = {
 }
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _path(url: str) -> str:
     parts = urlsplit(url)
@@ -149,7 +146,7 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
     con = duckdb_connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        file_list = "[" + ", ".join(_lit(str(p)) for p in files) + "]"
+        file_list = "[" + ", ".join(sql_text(str(p)) for p in files) + "]"
         try:
             con.execute(f"""
                 CREATE TEMP TABLE raw AS
@@ -176,7 +173,7 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
             "user_id": pa.array(list(user_map), pa.string()),
             "account_id": pa.array(list(user_map.values()), pa.string())}))
         names = [m.strip().lower() for m in milestones if m.strip()]
-        name_list = "(" + ", ".join(_lit(n) for n in names) + ")" if names else "(NULL)"
+        name_list = "(" + ", ".join(sql_text(n) for n in names) + ")" if names else "(NULL)"
         con.execute("""
             CREATE TEMP TABLE accounts AS
             SELECT user_id, account_id FROM user_map
@@ -190,8 +187,8 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
             SELECT r.*, a.account_id,
                    CASE WHEN lower(r.event) IN {name_list} THEN r.event
                         ELSE 'Viewed ' || pm.path END AS label,
-                   CASE WHEN lower(r.event) IN {name_list} THEN {_lit(team) if team else 'NULL'}
-                        ELSE {_lit(page_team) if page_team else 'NULL'} END AS team
+                   CASE WHEN lower(r.event) IN {name_list} THEN {sql_text(team) if team else 'NULL'}
+                        ELSE {sql_text(page_team) if page_team else 'NULL'} END AS team
             FROM raw r
             LEFT JOIN page_map pm ON r.pageview AND r.page = pm.page
             LEFT JOIN (SELECT user_id, first(account_id) AS account_id FROM accounts
@@ -211,7 +208,7 @@ def analytics_to_events(paths: str | Path | Sequence[str | Path], *, fmt: str,
                 problems.append({"problem": text, "count": int(count),
                                  "examples": [str(e) for e in examples or []]})
         events = con.sql(f"""
-            SELECT left(sha256(concat_ws(chr(31), {_lit(source)},
+            SELECT left(sha256(concat_ws(chr(31), {sql_text(source)},
                         coalesce(vendor_id, md5(whole)))), 20) AS event_id,
                    account_id, ts AS timestamp, 'value' AS kind,
                    NULL::VARCHAR AS case_id, team, label, user_id

@@ -53,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from valueclock.engines import duckdb_connect
+from valueclock.engines import duckdb_connect, sql_text
 from valueclock.errors import InputError, UsageError
 from valueclock.schema import EVENT_COLUMNS, KIND_RANK
 
@@ -126,12 +126,9 @@ def _time_column(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     return _text(column, name)
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _literal_list(values: Sequence[str]) -> str:
-    return "(" + ", ".join(_literal(v) for v in values) + ")" if values else "(NULL)"
+    return "(" + ", ".join(sql_text(v) for v in values) + ")" if values else "(NULL)"
 
 
 def _clean(expr: str, null_tokens: Sequence[str]) -> str:
@@ -150,7 +147,7 @@ def _parse(expr: str, arrow_type: pa.DataType, time_format: str | None,
         return "NULL::VARCHAR", f"CAST({expr} AS TIMESTAMPTZ)"
     text = _clean(expr, null_tokens)
     if time_format:
-        return text, f"CAST(try_strptime({text}, {_literal(time_format)}) AS TIMESTAMPTZ)"
+        return text, f"CAST(try_strptime({text}, {sql_text(time_format)}) AS TIMESTAMPTZ)"
     # Text with an offset (Z, +02:00) is exact; without one it is in the session zone.
     return text, f"TRY_CAST({text} AS TIMESTAMPTZ)"
 
@@ -163,8 +160,8 @@ def _team_expr(team: str, pattern: str | None, unmatched: str | None) -> str:
     except re.error as exc:
         raise UsageError(f"--team-pattern {pattern!r} is not a regular expression: "
                          f"{exc}") from None
-    p = _literal(pattern)
-    otherwise = team if unmatched is None else _literal(unmatched)
+    p = sql_text(pattern)
+    otherwise = team if unmatched is None else sql_text(unmatched)
     return (f"CASE WHEN {team} IS NULL THEN NULL WHEN regexp_matches({team}, {p}) "
             f"THEN nullif(regexp_extract({team}, {p}, {1 if groups else 0}), '') "
             f"ELSE {otherwise} END")
@@ -265,7 +262,7 @@ def status_log_to_events(
     con = duckdb_connect()
     try:
         try:
-            con.execute(f"SET TimeZone = {_literal(timezone)}")
+            con.execute(f"SET TimeZone = {sql_text(timezone)}")
         except duckdb.Error:
             raise UsageError(f"unknown time zone {timezone!r} (use an IANA name such as "
                              "'UTC' or 'Europe/Amsterdam')") from None
@@ -299,10 +296,10 @@ def _check_options(con: duckdb.DuckDBPyConnection, time_format: str | None,
     checks = []
     if time_format:
         checks.append(("--time-format", time_format,
-                       f"SELECT try_strptime('', {_literal(time_format)})"))
+                       f"SELECT try_strptime('', {sql_text(time_format)})"))
     if team_pattern:
         checks.append(("--team-pattern", team_pattern,
-                       f"SELECT regexp_matches('', {_literal(team_pattern)})"))
+                       f"SELECT regexp_matches('', {sql_text(team_pattern)})"))
     for option, value, query in checks:
         try:
             con.sql(query).fetchall()
@@ -508,6 +505,6 @@ def _event_ids(con: duckdb.DuckDBPyConnection, events: dict[str, pa.Array],
                      "case_id": events["case_id"], "kind": events["kind"],
                      "ts": events["_ts"]})
     con.register("event_keys", keys)
-    ids = con.sql(f"SELECT left(sha256(concat_ws({_SEP}, {_literal(source)}, case_id, kind, "
+    ids = con.sql(f"SELECT left(sha256(concat_ws({_SEP}, {sql_text(source)}, case_id, kind, "
                   f"ts::VARCHAR)), 20) AS id FROM event_keys ORDER BY i").to_arrow_table()
     return ids.column("id").combine_chunks()
